@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from app.auth import service
+from app.core.deps import SESSION_COOKIE, OptionalUser, SessionDep, SettingsDep, cookie_serializer, session_token
+from app.core.templating import render
+
+router = APIRouter()
+FAILED_SIGN_IN = "メールアドレスまたはパスワードが正しくありません。"
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths: a crafted ?next= must not send the learner to another site."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return "/my"
+
+
+@router.get("/login")
+async def login_page(request: Request, user: OptionalUser, next: str | None = None) -> Response:
+    if user is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return render(request, "auth/login.html", {"next": safe_next(next), "email": ""})
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    email: Annotated[str, Form(max_length=320)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/my",
+) -> Response:
+    user = await service.authenticate(db, email=email, password=password) if email and password else None
+    if user is None:
+        context = {"next": safe_next(next), "email": email, "error": FAILED_SIGN_IN}
+        return render(request, "auth/login.html", context, status_code=401)
+    old_token = session_token(request, settings)
+    if old_token:
+        await service.end_session(db, token=old_token)
+    token = await service.start_session(db, user=user)
+    response = RedirectResponse(safe_next(next), status_code=303)
+    secure = settings.cookie_secure if settings.cookie_secure is not None else request.url.scheme == "https"
+    response.set_cookie(
+        SESSION_COOKIE,
+        cookie_serializer(settings).dumps(token),
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+        max_age=settings.session_hours * 3600,
+    )
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, db: SessionDep, settings: SettingsDep) -> Response:
+    token = session_token(request, settings)
+    if token:
+        await service.end_session(db, token=token)
+    response = RedirectResponse("/login?signed_out=1", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response

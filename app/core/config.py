@@ -1,0 +1,70 @@
+"""One typed Settings object, read from LMS_* environment variables (and a .env file if present)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+VAR_DIR = Path("var")
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+    TEST = "test"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LMS_", env_file=".env", extra="ignore")
+
+    env: Environment = Field(default=Environment.DEVELOPMENT, description="development, production or test")
+    database_url: str = Field(
+        default=f"sqlite+aiosqlite:///./{VAR_DIR}/lms.sqlite3",
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db",
+    )
+    secret_key: str = Field(default="", description="signs session cookies; required in production")
+    session_hours: int = Field(default=12, ge=1, description="idle time after which a sign-in expires")
+    cookie_secure: bool | None = Field(
+        default=None, description="force the Secure cookie flag; by default set when the request came over https"
+    )
+    db_pool_size: int = Field(default=10, ge=1, description="PostgreSQL connections per worker")
+    locale: str = Field(default="ja", description="UI language (a catalog under app/locale)")
+    trusted_hosts: str = Field(default="*", description="comma-separated Host names the app answers to")
+    log_level: str = Field(default="info", description="debug, info, warning or error")
+
+    @model_validator(mode="after")
+    def _secret_key_required_in_production(self) -> Settings:
+        if self.env is Environment.PRODUCTION and len(self.secret_key) < 32:
+            raise ValueError(
+                "LMS_SECRET_KEY must be set to a random string of at least 32 characters when LMS_ENV=production"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, or in development one generated once and kept in ./var with mode 0600."""
+        if self.secret_key:
+            return self.secret_key
+        key_file = VAR_DIR / "secret_key"
+        if key_file.exists():
+            return key_file.read_text().strip()
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key)
+        return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

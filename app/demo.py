@@ -1,0 +1,142 @@
+"""Demo organisation for `lms demo`: departments, accounts and varied progress, built through the services."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import service as auth_service
+from app.auth.models import Role, User
+from app.content import service as content_service
+from app.core.db import utcnow
+from app.org.models import Department
+from app.progress import service as progress_service
+from app.quiz import service as quiz_service
+
+DEMO_PASSWORD = "demo-password"
+DEPARTMENTS = ["本社", "本社/人事部", "店舗事業部", "店舗事業部/新宿店", "店舗事業部/梅田店", "お客様センター"]
+EMPLOYEES = [
+    ("佐藤 花子", "店舗事業部/新宿店"), ("鈴木 一郎", "店舗事業部/新宿店"), ("高橋 美咲", "店舗事業部/新宿店"),
+    ("田中 健太", "店舗事業部/梅田店"), ("伊藤 さくら", "店舗事業部/梅田店"), ("渡辺 翔", "店舗事業部/梅田店"),
+    ("山本 優子", "お客様センター"), ("中村 大輔", "お客様センター"), ("小林 愛", "お客様センター"),
+    ("加藤 拓海", "お客様センター"), ("吉田 真由", "本社/人事部"), ("山田 直樹", "本社/人事部"),
+    ("佐々木 結衣", "店舗事業部/新宿店"), ("山口 蓮", "店舗事業部/梅田店"), ("松本 彩", "お客様センター"),
+    ("井上 陽介", "店舗事業部/新宿店"), ("木村 千尋", "店舗事業部/梅田店"), ("林 智也", "本社"),
+    ("清水 玲奈", "お客様センター"),
+]  # fmt: skip
+
+
+@dataclass
+class DemoAccount:
+    email: str
+    name: str
+    role: str
+    department: str
+
+
+class DemoRefused(Exception):
+    pass
+
+
+async def is_empty(session: AsyncSession) -> bool:
+    return not await session.scalar(select(func.count(User.id)))
+
+
+def answer_form(definition: dict[str, Any], *, correct: bool, rng: random.Random) -> dict[str, list[str]]:
+    """Form values a learner would send: the right answer, or a plausible wrong one."""
+    kind = definition["type"]
+    if kind == "single":
+        ids = [c["id"] for c in definition["choices"] if bool(c.get("correct")) == correct]
+        return {"answer": [rng.choice(ids)]}
+    if kind == "multiple":
+        right = [c["id"] for c in definition["choices"] if c.get("correct")]
+        wrong = [c["id"] for c in definition["choices"] if not c.get("correct")]
+        return {"answer": right if correct or not wrong else right[:-1] + [wrong[0]]}
+    if kind == "true_false":
+        return {"answer": ["true" if definition["answer"] == correct else "false"]}
+    if kind == "ordering":
+        steps = [s["id"] for s in definition["steps"]]
+        order = steps if correct else steps[1:] + steps[:1]
+        return {f"position-{step}": [str(order.index(step) + 1)] for step in steps}
+    ratings = ("best",) if correct else ("risky", "harmful", "acceptable")
+    ids = [r["id"] for r in definition["responses"] if r["rating"] in ratings]
+    return {"answer": [rng.choice(ids)]}
+
+
+async def _take_test(
+    session: AsyncSession, *, user: User, course_id: int, quiz: Any, skill: float, rng: random.Random
+) -> None:
+    attempt = await quiz_service.start_attempt(session, user_id=user.id, course_id=course_id, quiz=quiz)
+    definitions = quiz_service.question_definitions(quiz)
+    form = {
+        entry["id"]: answer_form(definitions[entry["id"]]["def"], correct=rng.random() < skill, rng=rng)
+        for entry in attempt.paper
+    }
+    await quiz_service.submit_attempt(session, attempt=attempt, quiz=quiz, form=form)
+
+
+async def _simulate(session: AsyncSession, *, user: User, slug: str, lessons_done: int, skill: float,
+                    rng: random.Random) -> None:  # fmt: skip
+    course, version = await content_service.get_course(session, slug=slug)
+    progress = await progress_service.progress_for(session, user_id=user.id, course=course, version=version)
+    for row in progress.lessons[:lessons_done]:
+        await progress_service.mark_read(session, user_id=user.id, course_id=course.id,
+                                         lesson_slug=row.lesson.slug, version_id=version.id)  # fmt: skip
+        await progress_service.add_reading_time(session, user_id=user.id, course_id=course.id,
+                                                lesson_slug=row.lesson.slug, seconds=60)  # fmt: skip
+        if row.quiz is not None:
+            for _ in range(3):  # retry like a real learner until passed, at most three times
+                await _take_test(session, user=user, course_id=course.id, quiz=row.quiz, skill=skill, rng=rng)
+                summaries = await quiz_service.summaries(session, user_id=user.id, course_id=course.id)
+                if summaries.get(row.lesson.slug) and summaries[row.lesson.slug].passed:
+                    break
+                skill = min(1.0, skill + 0.15)
+    if lessons_done >= len(progress.lessons) and progress.final_quiz is not None:
+        await _take_test(session, user=user, course_id=course.id, quiz=progress.final_quiz, skill=1.0, rng=rng)
+    progress = await progress_service.progress_for(session, user_id=user.id, course=course, version=version)
+    await progress_service.record_completion_if_met(session, user_id=user.id, progress=progress)
+
+
+async def create_demo(session: AsyncSession, *, seed: int = 7) -> list[DemoAccount]:
+    """Create the demo organisation; the caller commits. Courses must be imported first."""
+    rng = random.Random(seed)
+    courses = await content_service.list_courses(session)
+    departments: dict[str, Department] = {}
+    for path in DEPARTMENTS:
+        parent_path, _, name = path.rpartition("/")
+        department = Department(name=name, parent_id=departments[parent_path].id if parent_path else None)
+        session.add(department)
+        await session.flush()
+        departments[path] = department
+
+    accounts: list[DemoAccount] = []
+
+    async def add(email: str, name: str, role: Role, department: str) -> User:
+        user = await auth_service.create_user(session, email=email, password=DEMO_PASSWORD, display_name=name,
+                                              role=role, department_id=departments[department].id)  # fmt: skip
+        accounts.append(DemoAccount(email, name, role.value, department))
+        due = utcnow() + timedelta(days=rng.choice([-3, 14, 30]))
+        for course, _version in courses:
+            await progress_service.enroll(session, user_id=user.id, course_id=course.id, due_at=due)
+        return user
+
+    await add("admin@example.com", "管理 太郎", Role.ADMIN, "本社/人事部")
+    await add("manager@example.com", "店長 次郎", Role.MANAGER, "店舗事業部")
+    await add("manager2@example.com", "センター長 三恵", Role.MANAGER, "お客様センター")
+    learner = await add("learner@example.com", "受講 花子", Role.LEARNER, "店舗事業部/新宿店")
+    basics = next((course.slug for course, _ in courses if course.slug == "kasuhara-basics"), None)
+    if basics:
+        await _simulate(session, user=learner, slug=basics, lessons_done=1, skill=1.0, rng=rng)
+    for index, (name, department) in enumerate(EMPLOYEES, start=1):
+        user = await add(f"employee{index:02d}@example.com", name, Role.LEARNER, department)
+        if not courses:
+            continue
+        lessons_done = rng.choice([0, 0, 1, 2, 3, 4, 4])
+        await _simulate(session, user=user, slug=courses[0][0].slug, lessons_done=lessons_done,
+                        skill=rng.uniform(0.55, 0.95), rng=rng)  # fmt: skip
+    return accounts

@@ -1,0 +1,80 @@
+"""The ASGI application: `create_app()` wires settings, database, middleware and every domain's routes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+from app.auth.routes import router as auth_router
+from app.content.routes import router as content_router
+from app.core import handlers
+from app.core.config import Settings, get_settings
+from app.core.db import make_engine, make_sessionmaker
+from app.core.deps import OptionalUser
+from app.core.middleware import CrossSiteProtection
+from app.core.migrate import pending_migration_message
+from app.lessons.routes import router as lessons_router
+from app.progress.routes import router as progress_router
+from app.quiz.routes import router as quiz_router
+
+STATIC_DIR = Path(__file__).parent / "static"
+UNGUARDED_PREFIXES = ("/static/", "/healthz")
+
+
+async def schema_problem(app: FastAPI) -> str | None:
+    """None once the database is at the latest migration; checked until it is, then remembered."""
+    if app.state.schema_ok:
+        return None
+    message = await pending_migration_message(app.state.engine)
+    app.state.schema_ok = message is None
+    return message
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(title="カスハラ対策研修 LMS", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
+    app.state.settings = settings
+    app.state.engine = make_engine(settings)
+    app.state.sessionmaker = make_sessionmaker(app.state.engine)
+    app.state.schema_ok = False
+    app.state.logger = logging.getLogger("lms")
+
+    @app.middleware("http")
+    async def refuse_unmigrated_database(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        if not request.url.path.startswith(UNGUARDED_PREFIXES):
+            message = await schema_problem(app)
+            if message:
+                return handlers.error_response(request, 503, message)
+        return await call_next(request)
+
+    app.add_middleware(CrossSiteProtection)
+    handlers.install(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> JSONResponse:
+        try:
+            async with app.state.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            message = await schema_problem(app)
+        except Exception as error:  # any failure to reach the database means "not healthy"
+            return JSONResponse({"status": "unavailable", "detail": type(error).__name__}, status_code=503)
+        if message:
+            return JSONResponse({"status": "unavailable", "detail": message}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    @app.get("/", include_in_schema=False)
+    async def home(user: OptionalUser) -> RedirectResponse:
+        return RedirectResponse("/my" if user else "/login", status_code=303)
+
+    for router in (auth_router, progress_router, lessons_router, quiz_router, content_router):
+        app.include_router(router)
+    return app

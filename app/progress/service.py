@@ -1,0 +1,208 @@
+"""Lesson progress, course progress and completion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.content.models import Course, CourseVersion
+from app.core.db import insert_or_update, utcnow
+from app.lessons.models import Lesson
+from app.progress import rules
+from app.progress.models import CourseCompletion, Enrollment, LessonProgress
+from app.quiz.models import Quiz
+from app.quiz.service import QuizSummary
+
+MAX_SECONDS_PER_BEAT = 60
+
+
+@dataclass
+class LessonRow:
+    lesson: Lesson
+    state: rules.LessonState
+    quiz: Quiz | None
+    summary: QuizSummary | None
+    seconds_spent: int
+
+    @property
+    def status_label(self) -> str:
+        return rules.STATUS_LABELS[self.state.status]
+
+
+@dataclass
+class CourseProgress:
+    course: Course
+    version: CourseVersion
+    lessons: list[LessonRow]
+    appendices: list[Lesson]
+    final_quiz: Quiz | None
+    final_summary: QuizSummary | None
+    percent: int
+    next_step: rules.NextStep
+    completed_at: datetime | None
+    due_at: datetime | None
+
+
+async def open_lesson(session: AsyncSession, *, user_id: int, course_id: int, lesson_slug: str) -> None:
+    now = utcnow()
+    await insert_or_update(
+        session, LessonProgress,
+        values={"user_id": user_id, "course_id": course_id, "lesson_slug": lesson_slug,
+                "first_opened_at": now, "last_opened_at": now, "seconds_spent": 0},
+        conflict_columns=["user_id", "course_id", "lesson_slug"], update_columns=["last_opened_at"],
+    )  # fmt: skip
+
+
+async def mark_read(
+    session: AsyncSession, *, user_id: int, course_id: int, lesson_slug: str, version_id: int
+) -> None:
+    """Record that the lesson was read; the first time is kept."""
+    await open_lesson(session, user_id=user_id, course_id=course_id, lesson_slug=lesson_slug)
+    await session.execute(
+        update(LessonProgress)
+        .where(
+            LessonProgress.user_id == user_id,
+            LessonProgress.course_id == course_id,
+            LessonProgress.lesson_slug == lesson_slug,
+            LessonProgress.read_at.is_(None),
+        )
+        .values(read_at=utcnow(), read_version_id=version_id)
+    )
+
+
+async def add_reading_time(
+    session: AsyncSession, *, user_id: int, course_id: int, lesson_slug: str, seconds: int
+) -> None:
+    """Add time from the page's heartbeat, capped so a forged beat cannot add hours."""
+    seconds = max(0, min(seconds, MAX_SECONDS_PER_BEAT))
+    await session.execute(
+        update(LessonProgress)
+        .where(
+            LessonProgress.user_id == user_id,
+            LessonProgress.course_id == course_id,
+            LessonProgress.lesson_slug == lesson_slug,
+        )
+        .values(seconds_spent=LessonProgress.seconds_spent + seconds, last_opened_at=utcnow())
+    )
+
+
+async def course_progress(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    course: Course,
+    version: CourseVersion,
+    lessons: list[Lesson],
+    quizzes: dict[str | None, Quiz],
+    summaries: dict[str | None, QuizSummary],
+) -> CourseProgress:
+    progress_rows = {
+        row.lesson_slug: row
+        for row in await session.scalars(
+            select(LessonProgress).where(LessonProgress.user_id == user_id, LessonProgress.course_id == course.id)
+        )
+    }
+    rows: list[LessonRow] = []
+    for lesson in lessons:
+        if lesson.is_appendix:
+            continue
+        progress = progress_rows.get(lesson.slug)
+        summary = summaries.get(lesson.slug)
+        state = rules.LessonState(
+            slug=lesson.slug,
+            has_quiz=lesson.slug in quizzes,
+            opened=progress is not None,
+            read=progress is not None and progress.read_at is not None,
+            passed=bool(summary and summary.passed),
+        )
+        rows.append(LessonRow(lesson, state, quizzes.get(lesson.slug), summary,
+                              progress.seconds_spent if progress else 0))  # fmt: skip
+    final_quiz = quizzes.get(None)
+    final_summary = summaries.get(None)
+    final_passed = bool(final_summary and final_summary.passed)
+    states = [row.state for row in rows]
+    completion = await session.scalar(
+        select(CourseCompletion.completed_at).where(
+            CourseCompletion.user_id == user_id, CourseCompletion.course_id == course.id
+        )
+    )
+    due_at = await session.scalar(
+        select(Enrollment.due_at).where(Enrollment.user_id == user_id, Enrollment.course_id == course.id)
+    )
+    return CourseProgress(
+        course=course,
+        version=version,
+        lessons=rows,
+        appendices=[lesson for lesson in lessons if lesson.is_appendix],
+        final_quiz=final_quiz,
+        final_summary=final_summary,
+        percent=100 if completion else rules.progress_percent(
+            version.completion, states, has_final=final_quiz is not None, final_passed=final_passed),
+        next_step=rules.next_step(states, has_final=final_quiz is not None, final_passed=final_passed),
+        completed_at=completion,
+        due_at=due_at,
+    )  # fmt: skip
+
+
+async def record_completion_if_met(session: AsyncSession, *, user_id: int, progress: CourseProgress) -> bool:
+    """Write the completion once, the first time the rule is met; later calls change nothing."""
+    if progress.completed_at is not None:
+        return False
+    states = [row.state for row in progress.lessons]
+    final_passed = bool(progress.final_summary and progress.final_summary.passed)
+    if not rules.is_complete(progress.version.completion, states,
+                             has_final=progress.final_quiz is not None, final_passed=final_passed):  # fmt: skip
+        return False
+    await insert_or_update(
+        session, CourseCompletion,
+        values={"user_id": user_id, "course_id": progress.course.id, "version_id": progress.version.id,
+                "completed_at": utcnow()},
+        conflict_columns=["user_id", "course_id"],
+    )  # fmt: skip
+    return True
+
+
+async def enroll(session: AsyncSession, *, user_id: int, course_id: int, due_at: datetime | None = None) -> None:
+    await insert_or_update(
+        session, Enrollment,
+        values={"user_id": user_id, "course_id": course_id, "due_at": due_at, "assigned_at": utcnow()},
+        conflict_columns=["user_id", "course_id"], update_columns=["due_at"],
+    )  # fmt: skip
+
+
+async def enrolled_course_ids(session: AsyncSession, *, user_id: int) -> list[int]:
+    result = await session.scalars(select(Enrollment.course_id).where(Enrollment.user_id == user_id))
+    return list(result)
+
+
+async def progress_for(
+    session: AsyncSession, *, user_id: int, course: Course, version: CourseVersion
+) -> CourseProgress:
+    """Everything a course page or マイ研修 card shows for one learner."""
+    from app.lessons import service as lessons_service
+    from app.quiz import service as quiz_service
+
+    return await course_progress(
+        session,
+        user_id=user_id,
+        course=course,
+        version=version,
+        lessons=await lessons_service.list_lessons(session, version_id=version.id),
+        quizzes=await quiz_service.quizzes_of_version(session, version_id=version.id),
+        summaries=await quiz_service.summaries(session, user_id=user_id, course_id=course.id),
+    )
+
+
+async def my_courses(session: AsyncSession, *, user_id: int) -> list[CourseProgress]:
+    """The courses assigned to the learner, each with its progress, in assignment order."""
+    from app.content import service as content_service
+
+    enrolled = set(await enrolled_course_ids(session, user_id=user_id))
+    return [
+        await progress_for(session, user_id=user_id, course=course, version=version)
+        for course, version in await content_service.list_courses(session)
+        if course.id in enrolled
+    ]

@@ -1,0 +1,229 @@
+"""Attempts: starting, saving answers as they are given, submitting once, and reading results."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Integer, case, cast, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.db import insert_or_update, utcnow
+from app.core.errors import Conflict, InvalidInput, NotFound
+from app.quiz import scoring
+from app.quiz.models import Attempt, AttemptAnswer, Quiz
+from app.quiz.paper import draw_paper
+
+
+@dataclass(frozen=True)
+class QuizSummary:
+    attempts: int
+    best_score: float | None
+    passed: bool
+    in_progress_id: int | None
+
+
+async def get_quiz(session: AsyncSession, *, quiz_id: int) -> Quiz:
+    quiz = await session.get(Quiz, quiz_id)
+    if quiz is None:
+        raise NotFound("テストが見つかりません。")
+    return quiz
+
+
+async def quizzes_of_version(session: AsyncSession, *, version_id: int) -> dict[str | None, Quiz]:
+    """Quizzes keyed by lesson slug; the course's final test under None."""
+    result = await session.scalars(select(Quiz).where(Quiz.version_id == version_id))
+    return {quiz.lesson_slug: quiz for quiz in result}
+
+
+async def summaries(session: AsyncSession, *, user_id: int, course_id: int) -> dict[str | None, QuizSummary]:
+    """Per lesson slug (None = final test): submitted attempts, best score and whether passed, across versions."""
+    rows = await session.execute(
+        select(
+            Attempt.lesson_slug,
+            func.count(Attempt.submitted_at),
+            func.max(Attempt.score),
+            func.max(cast(func.coalesce(Attempt.passed, False), Integer)),
+            func.max(case((Attempt.submitted_at.is_(None), Attempt.id), else_=None)),
+        )
+        .where(Attempt.user_id == user_id, Attempt.course_id == course_id)
+        .group_by(Attempt.lesson_slug)
+    )
+    return {
+        slug: QuizSummary(attempts=count, best_score=best, passed=bool(passed), in_progress_id=open_id)
+        for slug, count, best, passed, open_id in rows.tuples()
+    }
+
+
+async def list_attempts(
+    session: AsyncSession, *, user_id: int, course_id: int, lesson_slug: str | None
+) -> list[Attempt]:
+    slug_filter = Attempt.lesson_slug.is_(None) if lesson_slug is None else Attempt.lesson_slug == lesson_slug
+    result = await session.scalars(
+        select(Attempt)
+        .where(Attempt.user_id == user_id, Attempt.course_id == course_id, slug_filter)
+        .order_by(Attempt.id.desc())
+    )
+    return list(result)
+
+
+async def start_attempt(session: AsyncSession, *, user_id: int, course_id: int, quiz: Quiz) -> Attempt:
+    """Resume the learner's unfinished attempt at this test, or start a new one while attempts remain."""
+    attempts = await list_attempts(session, user_id=user_id, course_id=course_id, lesson_slug=quiz.lesson_slug)
+    unfinished = next((a for a in attempts if a.submitted_at is None and a.quiz_id == quiz.id), None)
+    if unfinished is not None:
+        return unfinished
+    if quiz.max_attempts and len(attempts) >= quiz.max_attempts:
+        raise Conflict(f"受験できる回数({quiz.max_attempts} 回)をすべて使いました。")
+    seed = secrets.randbelow(2**31)
+    attempt = Attempt(
+        user_id=user_id,
+        quiz_id=quiz.id,
+        course_id=course_id,
+        lesson_slug=quiz.lesson_slug,
+        seed=seed,
+        paper=draw_paper(
+            [record["def"] for record in quiz.questions],
+            seed=seed,
+            draw=quiz.draw,
+            shuffle_questions=quiz.shuffle_questions,
+            shuffle_choices=quiz.shuffle_choices,
+        ),
+    )
+    session.add(attempt)
+    await session.flush()
+    return attempt
+
+
+async def get_own_attempt(session: AsyncSession, *, attempt_id: int, user_id: int) -> Attempt:
+    """The attempt if it belongs to this user; another learner's attempt is indistinguishable from none."""
+    attempt = await session.get(Attempt, attempt_id)
+    if attempt is None or attempt.user_id != user_id:
+        raise NotFound("受験記録が見つかりません。")
+    return attempt
+
+
+async def stored_answers(session: AsyncSession, *, attempt_id: int) -> dict[str, AttemptAnswer]:
+    result = await session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt_id))
+    return {row.question_id: row for row in result}
+
+
+def question_definitions(quiz: Quiz) -> dict[str, dict[str, Any]]:
+    return {record["def"]["id"]: record for record in quiz.questions}
+
+
+def parse_answer(definition: dict[str, Any], values: dict[str, list[str]]) -> Any:
+    """Turn the form fields of one question into its stored answer; None when nothing was chosen.
+
+    Fields: `answer` (single, true_false, scenario), `answer` repeated (multiple),
+    `position-<step id>` = 1..n (ordering).
+    """
+    kind = definition["type"]
+    given = [v for v in values.get("answer", []) if v != ""]
+    if kind in ("single", "scenario"):
+        options = {c["id"] for c in definition.get("choices", definition.get("responses", []))}
+        if not given:
+            return None
+        if len(given) != 1 or given[0] not in options:
+            raise InvalidInput("選択肢から1つ選んでください。")
+        return given[0]
+    if kind == "multiple":
+        options = {c["id"] for c in definition["choices"]}
+        if any(v not in options for v in given):
+            raise InvalidInput("選択肢にない回答が含まれています。")
+        return sorted(set(given)) or None
+    if kind == "true_false":
+        if not given:
+            return None
+        if given[0] not in ("true", "false"):
+            raise InvalidInput("「正しい」か「誤り」を選んでください。")
+        return given[0] == "true"
+    if kind == "ordering":
+        steps = [s["id"] for s in definition["steps"]]
+        positions: dict[str, int] = {}
+        for step in steps:
+            raw = (values.get(f"position-{step}") or [""])[0]
+            if raw == "":
+                return None
+            if not raw.isdigit() or not 1 <= int(raw) <= len(steps):
+                raise InvalidInput(f"順番は 1〜{len(steps)} の数字で選んでください。")
+            positions[step] = int(raw)
+        if sorted(positions.values()) != list(range(1, len(steps) + 1)):
+            raise InvalidInput("同じ順番が重複しています。すべての手順に別々の順番を付けてください。")
+        return sorted(steps, key=lambda step: positions[step])
+    raise InvalidInput("この問題には回答できません。")
+
+
+async def save_answer(
+    session: AsyncSession, *, attempt: Attempt, quiz: Quiz, question_id: str, values: dict[str, list[str]]
+) -> Any:
+    """Store one answer as given; the learner can change it until the attempt is submitted."""
+    if attempt.submitted_at is not None:
+        raise Conflict("このテストは提出済みです。回答は変更できません。")
+    if question_id not in {entry["id"] for entry in attempt.paper}:
+        raise NotFound("この受験に含まれない問題です。")
+    answer = parse_answer(question_definitions(quiz)[question_id]["def"], values)
+    await insert_or_update(
+        session,
+        AttemptAnswer,
+        values={"attempt_id": attempt.id, "question_id": question_id, "answer": answer, "answered_at": utcnow()},
+        conflict_columns=["attempt_id", "question_id"],
+        update_columns=["answer", "answered_at"],
+    )
+    return answer
+
+
+async def submit_attempt(
+    session: AsyncSession, *, attempt: Attempt, quiz: Quiz, form: dict[str, dict[str, list[str]]]
+) -> bool:
+    """Grade and close the attempt; False (and nothing written) when it was already submitted.
+
+    The attempt is claimed with a conditional UPDATE first, so a double click or a network retry,
+    even on another worker, records the submission exactly once.
+    """
+    claimed = await session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None))
+        .values(submitted_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        await session.refresh(attempt)
+        return False
+    definitions = question_definitions(quiz)
+    for entry in attempt.paper:
+        values = form.get(entry["id"])
+        if values is not None:
+            answer = parse_answer(definitions[entry["id"]]["def"], values)
+            await insert_or_update(
+                session, AttemptAnswer,
+                values={"attempt_id": attempt.id, "question_id": entry["id"], "answer": answer,
+                        "answered_at": utcnow()},
+                conflict_columns=["attempt_id", "question_id"], update_columns=["answer", "answered_at"],
+            )  # fmt: skip
+    answers = await stored_answers(session, attempt_id=attempt.id)
+    results = []
+    for entry in attempt.paper:
+        question = scoring.parse_question(definitions[entry["id"]]["def"])
+        row = answers.get(entry["id"])
+        result = scoring.score_question(question, row.answer if row else None, partial_credit=quiz.partial_credit)
+        results.append(result)
+        if row is None:
+            row = AttemptAnswer(attempt_id=attempt.id, question_id=entry["id"], answer=None)
+            session.add(row)
+        row.credit, row.is_correct, row.misconceptions = result.credit, result.is_correct, result.misconceptions
+    total = scoring.score_attempt(results, pass_mark=quiz.pass_mark)
+    await session.refresh(attempt)
+    attempt.score, attempt.passed = total.percent, total.passed
+    await session.flush()
+    return True
+
+
+async def current_quiz_id(session: AsyncSession, *, course: Any, lesson_slug: str | None) -> int | None:
+    """The id of this lesson's test (or the final test) in the course's current version."""
+    if course.current_version_id is None:
+        return None
+    quizzes = await quizzes_of_version(session, version_id=course.current_version_id)
+    quiz = quizzes.get(lesson_slug)
+    return quiz.id if quiz else None
