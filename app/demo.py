@@ -19,7 +19,14 @@ from app.progress import service as progress_service
 from app.quiz import service as quiz_service
 
 DEMO_PASSWORD = "demo-password"
-DEPARTMENTS = ["本社", "本社/人事部", "店舗事業部", "店舗事業部/新宿店", "店舗事業部/梅田店", "お客様センター"]
+DEPARTMENTS = [
+    "本社",
+    "本社/人事部",
+    "店舗事業部",
+    "店舗事業部/新宿店",
+    "店舗事業部/梅田店",
+    "お客様センター",
+]
 EMPLOYEES = [
     ("佐藤 花子", "店舗事業部/新宿店"), ("鈴木 一郎", "店舗事業部/新宿店"), ("高橋 美咲", "店舗事業部/新宿店"),
     ("田中 健太", "店舗事業部/梅田店"), ("伊藤 さくら", "店舗事業部/梅田店"), ("渡辺 翔", "店舗事業部/梅田店"),
@@ -56,7 +63,7 @@ def answer_form(definition: dict[str, Any], *, correct: bool, rng: random.Random
     if kind == "multiple":
         right = [c["id"] for c in definition["choices"] if c.get("correct")]
         wrong = [c["id"] for c in definition["choices"] if not c.get("correct")]
-        return {"answer": right if correct or not wrong else right[:-1] + [wrong[0]]}
+        return {"answer": right if correct or not wrong else [*right[:-1], wrong[0]]}
     if kind == "true_false":
         return {"answer": ["true" if definition["answer"] == correct else "false"]}
     if kind == "ordering":

@@ -9,6 +9,18 @@ from app.progress.models import CourseCompletion, Enrollment, LessonProgress
 from app.quiz.models import Attempt, AttemptAnswer, Quiz
 
 __all__ = [
-    "Asset", "Attempt", "AttemptAnswer", "Base", "Course", "CourseCompletion", "CourseVersion",
-    "Department", "Enrollment", "Lesson", "LessonProgress", "Quiz", "User", "UserSession",
+    "Asset",
+    "Attempt",
+    "AttemptAnswer",
+    "Base",
+    "Course",
+    "CourseCompletion",
+    "CourseVersion",
+    "Department",
+    "Enrollment",
+    "Lesson",
+    "LessonProgress",
+    "Quiz",
+    "User",
+    "UserSession",
 ]

@@ -6,7 +6,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.auth import service
-from app.core.deps import SESSION_COOKIE, OptionalUser, SessionDep, SettingsDep, cookie_serializer, session_token
+from app.core.deps import (
+    SESSION_COOKIE,
+    OptionalUser,
+    SessionDep,
+    SettingsDep,
+    cookie_serializer,
+    session_token,
+)
 from app.core.templating import render
 
 router = APIRouter()

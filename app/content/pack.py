@@ -96,7 +96,11 @@ class _Collector:
                 line = _line_of(node, loc)
                 where = _format_loc(loc)
                 line = line + line_offset if line is not None else None
-                self.add(file, f"{where}: {pydantic_message(problem)}" if where else pydantic_message(problem), line)
+                self.add(
+                    file,
+                    f"{where}: {pydantic_message(problem)}" if where else pydantic_message(problem),
+                    line,
+                )
             return None
 
 
@@ -157,7 +161,12 @@ def _check_lesson_body(c: _Collector, pack: Path, file: str, body: str, offset: 
 
 
 def _check_quiz_references(
-    c: _Collector, file: str, quiz: QuizFile, node: yaml.Node | None, course: CourseFile, seen_ids: dict[str, str]
+    c: _Collector,
+    file: str,
+    quiz: QuizFile,
+    node: yaml.Node | None,
+    course: CourseFile,
+    seen_ids: dict[str, str],
 ) -> None:
     known = set(course.misconceptions)
     for index, question in enumerate(quiz.questions):
@@ -200,6 +209,37 @@ def _collect_assets(c: _Collector) -> dict[str, bytes]:
     return assets
 
 
+def _load_lesson(
+    c: _Collector, course: CourseFile, slug: str, file: str, is_appendix: bool, line: int | None
+) -> PackLesson | None:
+    source = c.read_text(file, referenced_from="course.yaml", line=line)
+    if source is None:
+        return None
+    match = FRONT_MATTER.match(source)
+    if not match:
+        c.add(file, "先頭に --- で囲んだ front matter(title, summary, minutes)が必要です", 1)
+        return None
+    front_data, front_node = c.load_yaml(match.group(1), file, line_offset=1)
+    front = c.validate(LessonFrontMatter, front_data, front_node, file, line_offset=1)
+    body = match.group(2)
+    offset = match.group(1).count("\n") + 3  # the front matter lines and its two --- lines
+    _check_lesson_body(c, c.root, file, body, offset, course.variables)
+    return PackLesson(slug, file, front, body, is_appendix) if front else None
+
+
+def _load_quiz(
+    c: _Collector, course: CourseFile, file: str, line: int | None, seen_ids: dict[str, str]
+) -> QuizFile | None:
+    text = c.read_text(file, referenced_from="course.yaml", line=line)
+    if text is None:
+        return None
+    data, node = c.load_yaml(text, file)
+    quiz: QuizFile | None = c.validate(QuizFile, data, node, file) if data is not None else None
+    if quiz is not None:
+        _check_quiz_references(c, file, quiz, node, course, seen_ids)
+    return quiz
+
+
 def load_pack(root: Path) -> Pack:
     """Read and validate a whole pack; raise PackInvalid listing every problem found."""
     c = _Collector(root)
@@ -213,41 +253,30 @@ def load_pack(root: Path) -> Pack:
     if course is None:
         raise PackInvalid(c.errors)
 
+    for key, misconception in course.misconceptions.items():
+        for name in markdown.unknown_variables(misconception.label + misconception.correction, course.variables):
+            line = _line_of(course_node, ("misconceptions", key))
+            c.add("course.yaml", f"misconceptions.{key}: 変数 {{{{ {name} }}}} が variables にありません", line)
     lessons: list[PackLesson] = []
     seen_question_ids: dict[str, str] = {}
+    all_quizzes_loaded = True
     entries = [(entry, False, index) for index, entry in enumerate(course.lessons)]
     entries += [(entry, True, index) for index, entry in enumerate(course.appendices)]
     for entry, is_appendix, index in entries:
         section = "appendices" if is_appendix else "lessons"
-        line = _line_of(course_node, (section, index, "file"))
-        source = c.read_text(entry.file, referenced_from="course.yaml", line=line)
-        if source is None:
-            continue
-        match = FRONT_MATTER.match(source)
-        if not match:
-            c.add(entry.file, "先頭に --- で囲んだ front matter(title, summary, minutes)が必要です", 1)
-            continue
-        front_data, front_node = c.load_yaml(match.group(1), entry.file, line_offset=1)
-        front = c.validate(LessonFrontMatter, front_data, front_node, entry.file, line_offset=1)
-        body = match.group(2)
-        offset = match.group(1).count("\n") + 2
-        _check_lesson_body(c, root, entry.file, body, offset, course.variables)
-        lesson = PackLesson(entry.slug, entry.file, front, body, is_appendix) if front else None
+        lesson = _load_lesson(c, course, entry.slug, entry.file, is_appendix,
+                              _line_of(course_node, (section, index, "file")))  # fmt: skip
         quiz_path = getattr(entry, "quiz", None)
         if quiz_path:
-            quiz_line = _line_of(course_node, (section, index, "quiz"))
-            quiz_text = c.read_text(quiz_path, referenced_from="course.yaml", line=quiz_line)
-            if quiz_text is not None:
-                quiz_data, quiz_node = c.load_yaml(quiz_text, quiz_path)
-                quiz = c.validate(QuizFile, quiz_data, quiz_node, quiz_path) if quiz_data is not None else None
-                if quiz is not None:
-                    _check_quiz_references(c, quiz_path, quiz, quiz_node, course, seen_question_ids)
-                    if lesson:
-                        lesson.quiz_file, lesson.quiz = quiz_path, quiz
+            quiz = _load_quiz(c, course, quiz_path, _line_of(course_node, (section, index, "quiz")), seen_question_ids)
+            all_quizzes_loaded = all_quizzes_loaded and quiz is not None
+            if lesson and quiz:
+                lesson.quiz_file, lesson.quiz = quiz_path, quiz
         if lesson:
             lessons.append(lesson)
 
-    if course.final_test and course.final_test.draw > len(seen_question_ids):
+    # With a quiz unreadable the count would be wrong, and the error about it would mislead.
+    if all_quizzes_loaded and course.final_test and course.final_test.draw > len(seen_question_ids):
         line = _line_of(course_node, ("final_test", "draw"))
         c.add("course.yaml", f"final_test.draw ({course.final_test.draw}) が全レッスンの問題数 "
                              f"({len(seen_question_ids)}) を超えています", line)  # fmt: skip

@@ -86,7 +86,9 @@ async def import_pack(session: AsyncSession, *, pack: Pack, if_changed: bool = F
         title=spec.title,
         description=spec.description,
         completion=spec.completion.model_dump(),
-        misconceptions={key: value.model_dump() for key, value in spec.misconceptions.items()},
+        misconceptions={
+            key: _substitute(value.model_dump(), spec.variables) for key, value in spec.misconceptions.items()
+        },
         source_hash=pack.source_hash,
     )
     session.add(version)
@@ -141,7 +143,7 @@ async def list_courses(session: AsyncSession) -> list[tuple[Course, CourseVersio
         .join(CourseVersion, CourseVersion.id == Course.current_version_id)
         .order_by(Course.id)
     )
-    return [(course, version) for course, version in rows.tuples()]
+    return [(course, version) for course, version in rows]
 
 
 async def get_asset(session: AsyncSession, *, version_id: int, path: str) -> Asset:

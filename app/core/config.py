@@ -31,7 +31,8 @@ class Settings(BaseSettings):
     secret_key: str = Field(default="", description="signs session cookies; required in production")
     session_hours: int = Field(default=12, ge=1, description="idle time after which a sign-in expires")
     cookie_secure: bool | None = Field(
-        default=None, description="force the Secure cookie flag; by default set when the request came over https"
+        default=None,
+        description="force the Secure cookie flag; by default set when the request came over https",
     )
     db_pool_size: int = Field(default=10, ge=1, description="PostgreSQL connections per worker")
     locale: str = Field(default="ja", description="UI language (a catalog under app/locale)")

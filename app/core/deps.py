@@ -72,7 +72,7 @@ CurrentUser = Annotated[User, Depends(require_user)]
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 
 
-def require_role(*roles: Role):  # noqa: ANN201 - a dependency factory
+def require_role(*roles: Role):
     async def check(user: CurrentUser) -> User:
         if user.role not in {role.value for role in roles}:
             raise Forbidden()

@@ -21,9 +21,8 @@ from app.core.db import utcnow
 
 APP_DIR = Path(__file__).resolve().parents[1]
 LOCALE_DIR = APP_DIR / "locale"
-TEMPLATE_DIRS = [APP_DIR / "core" / "templates"] + sorted(
-    path for path in APP_DIR.glob("*/templates") if path.parent.name != "core"
-)
+DOMAIN_TEMPLATE_DIRS = sorted(path for path in APP_DIR.glob("*/templates") if path.parent.name != "core")
+TEMPLATE_DIRS = [APP_DIR / "core" / "templates", *DOMAIN_TEMPLATE_DIRS]
 TIMEZONE = ZoneInfo("Asia/Tokyo")
 HTMX_FILE = next((APP_DIR / "static" / "vendor").glob("htmx-*.min.js")).name
 
@@ -89,9 +88,11 @@ def render(
     """Render a full page, or only `block` of it (an HTMX fragment) when given."""
     settings = request.app.state.settings
     env = environment(settings.locale)
-    values = {"request": request, "user": getattr(request.state, "user", None), "now": utcnow(), **(context or {})}
-    if block:
-        html = render_block(env, template, block, values)
-    else:
-        html = env.get_template(template).render(values)
+    values = {
+        "request": request,
+        "user": getattr(request.state, "user", None),
+        "now": utcnow(),
+        **(context or {}),
+    }
+    html = render_block(env, template, block, values) if block else env.get_template(template).render(values)
     return HTMLResponse(html, status_code=status_code, headers=headers)

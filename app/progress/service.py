@@ -56,9 +56,7 @@ async def open_lesson(session: AsyncSession, *, user_id: int, course_id: int, le
     )  # fmt: skip
 
 
-async def mark_read(
-    session: AsyncSession, *, user_id: int, course_id: int, lesson_slug: str, version_id: int
-) -> None:
+async def mark_read(session: AsyncSession, *, user_id: int, course_id: int, lesson_slug: str, version_id: int) -> None:
     """Record that the lesson was read; the first time is kept."""
     await open_lesson(session, user_id=user_id, course_id=course_id, lesson_slug=lesson_slug)
     await session.execute(

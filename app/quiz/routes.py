@@ -69,9 +69,7 @@ async def attempt_page(request: Request, attempt_id: int, db: SessionDep, user: 
         )
         used = len(attempts)
         context["can_retry"] = not quiz.max_attempts or used < quiz.max_attempts
-        context["retry_quiz_id"] = await service.current_quiz_id(
-            db, course=course, lesson_slug=attempt.lesson_slug
-        )
+        context["retry_quiz_id"] = await service.current_quiz_id(db, course=course, lesson_slug=attempt.lesson_slug)
         return render(request, "quiz/result.html", context)
     return render(request, "quiz/attempt.html", context)
 
@@ -105,7 +103,7 @@ async def submit(request: Request, attempt_id: int, db: SessionDep, user: Curren
     form = await request.form()
     answers = _answers_by_question([(k, str(v)) for k, v in form.multi_items()])
     if await service.submit_attempt(db, attempt=attempt, quiz=quiz, form=answers):
-        course, version = await content_service.course_of_version(db, version_id=quiz.version_id)
+        course, _version = await content_service.course_of_version(db, version_id=quiz.version_id)
         current_course, current_version = await content_service.get_course(db, slug=course.slug)
         progress = await progress_service.progress_for(
             db, user_id=user.id, course=current_course, version=current_version

@@ -52,7 +52,7 @@ async def summaries(session: AsyncSession, *, user_id: int, course_id: int) -> d
     )
     return {
         slug: QuizSummary(attempts=count, best_score=best, passed=bool(passed), in_progress_id=open_id)
-        for slug, count, best, passed, open_id in rows.tuples()
+        for slug, count, best, passed, open_id in rows
     }
 
 
@@ -167,7 +167,12 @@ async def save_answer(
     await insert_or_update(
         session,
         AttemptAnswer,
-        values={"attempt_id": attempt.id, "question_id": question_id, "answer": answer, "answered_at": utcnow()},
+        values={
+            "attempt_id": attempt.id,
+            "question_id": question_id,
+            "answer": answer,
+            "answered_at": utcnow(),
+        },
         conflict_columns=["attempt_id", "question_id"],
         update_columns=["answer", "answered_at"],
     )
@@ -212,7 +217,11 @@ async def submit_attempt(
         if row is None:
             row = AttemptAnswer(attempt_id=attempt.id, question_id=entry["id"], answer=None)
             session.add(row)
-        row.credit, row.is_correct, row.misconceptions = result.credit, result.is_correct, result.misconceptions
+        row.credit, row.is_correct, row.misconceptions = (
+            result.credit,
+            result.is_correct,
+            result.misconceptions,
+        )
     total = scoring.score_attempt(results, pass_mark=quiz.pass_mark)
     await session.refresh(attempt)
     attempt.score, attempt.passed = total.percent, total.passed

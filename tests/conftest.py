@@ -1,0 +1,149 @@
+"""Shared fixtures: one migrated database per test session, emptied after every test.
+
+LMS_TEST_DATABASE_URL selects the database (PostgreSQL in CI); by default a temporary SQLite file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+from app.auth import service as auth_service
+from app.auth.models import Role, User
+from app.content import service as content_service
+from app.content.models import Course
+from app.content.pack import load_pack
+from app.core import migrate
+from app.core.config import Environment, Settings
+from app.main import create_app
+from app.models import Base
+from app.progress import service as progress_service
+
+FIXTURES = Path(__file__).parent / "fixtures"
+MINI_COURSE = FIXTURES / "mini-course"
+PASSWORD = "correct horse battery staple"
+DB_FIXTURES = {"database_url", "db", "app", "client"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that touches the database, so CI can run exactly those again on PostgreSQL."""
+    for item in items:
+        if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
+
+
+async def _reset_postgres_schema(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await connection.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A freshly migrated database for this test session."""
+    url = os.environ.get("LMS_TEST_DATABASE_URL")
+    # Alembic runs its own event loop; a thread keeps it apart from the loop pytest-asyncio may be running.
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        if url:
+            if not url.startswith("postgresql"):
+                raise pytest.UsageError("LMS_TEST_DATABASE_URL must be a postgresql+asyncpg:// URL")
+            thread.submit(asyncio.run, _reset_postgres_schema(url)).result()
+        else:
+            url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        thread.submit(migrate.upgrade, url).result()
+    return url
+
+
+@pytest.fixture(scope="session")
+def test_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(env=Environment.TEST, database_url=database_url, secret_key="t" * 48)
+
+
+async def _empty_all_tables(url: str) -> None:
+    engine = create_async_engine(url)
+    tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
+    async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            await connection.execute(text("PRAGMA foreign_keys=OFF"))
+            for table in tables:
+                await connection.execute(text(f"DELETE FROM {table}"))
+    await engine.dispose()
+
+
+@pytest.fixture
+async def app(test_settings: Settings) -> AsyncIterator:
+    application = create_app(test_settings)
+    yield application
+    await application.state.engine.dispose()
+    await _empty_all_tables(test_settings.database_url)
+
+
+@pytest.fixture
+async def db(app) -> AsyncIterator[AsyncSession]:
+    """A session on the app's database for arranging and checking data; commit to make it visible."""
+    async with app.state.sessionmaker() as session:
+        yield session
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as test_client:
+        yield test_client
+
+
+async def make_user(db: AsyncSession, email: str, role: Role = Role.LEARNER, name: str = "受講 太郎") -> User:
+    user = await auth_service.create_user(db, email=email, password=PASSWORD, display_name=name, role=role)
+    await db.commit()
+    return user
+
+
+async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
+    return await client.post("/login", data={"email": email, "password": password, "next": "/my"})
+
+
+@pytest.fixture
+async def mini_course(db: AsyncSession) -> Course:
+    version = await content_service.import_pack(db, pack=load_pack(MINI_COURSE))
+    await db.commit()
+    assert version is not None
+    course = await db.get(Course, version.course_id)
+    assert course is not None
+    return course
+
+
+@pytest.fixture
+async def learner(db: AsyncSession, mini_course: Course) -> User:
+    user = await make_user(db, "learner@example.com")
+    await progress_service.enroll(db, user_id=user.id, course_id=mini_course.id)
+    await db.commit()
+    return user
+
+
+@pytest.fixture
+async def learner_client(client: httpx.AsyncClient, learner: User) -> httpx.AsyncClient:
+    response = await sign_in(client, learner.email)
+    assert response.status_code == 303, response.text
+    return client
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Iterator[Path]:
+    yield Path(__file__).resolve().parents[1]

@@ -1,0 +1,107 @@
+import httpx
+from bs4 import BeautifulSoup
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.models import User
+from app.content.models import Course
+from app.progress.models import CourseCompletion, LessonProgress
+from tests.quiz.helpers import answer_fields, page_text, start
+from tests.quiz.test_routes import quiz_for
+
+
+def statuses(html: str) -> list[str]:
+    return [badge.get_text() for badge in BeautifulSoup(html, "html.parser").select(".lesson-item .badge")]
+
+
+async def pass_test(client: httpx.AsyncClient, db: AsyncSession, course: Course, lesson_slug: str | None) -> None:
+    quiz = await quiz_for(db, course, lesson_slug)
+    attempt_id = await start(client, quiz.id)
+    response = await client.post(
+        f"/attempts/{attempt_id}/submit", data=await answer_fields(db, attempt_id, correct=True)
+    )
+    assert response.status_code == 303
+
+
+async def test_lesson_page_records_opening_reading_and_time(
+    learner_client: httpx.AsyncClient, db: AsyncSession, learner: User
+) -> None:
+    page = await learner_client.get("/courses/mini-course/lessons/basics")
+    soup = BeautifulSoup(page.text, "html.parser")
+    assert soup.h1.get_text() == "基本"
+    assert [a.get_text() for a in soup.select(".toc a")] == ["定義"]
+    assert "2026年10月1日" in soup.select_one(".lesson-body").get_text()  # variables filled in at import
+    assert soup.select_one(".lesson-body img")["src"].endswith("/images/flow.svg")
+    assert statuses((await learner_client.get("/courses/mini-course")).text)[0] == "学習中"
+
+    await learner_client.post("/courses/mini-course/lessons/basics/heartbeat")
+    await learner_client.post("/courses/mini-course/lessons/basics/heartbeat")
+    read = await learner_client.post("/courses/mini-course/lessons/basics/read", headers={"HX-Request": "true"})
+    assert "このレッスンは読了済みです。" in read.text
+    row = await db.scalar(select(LessonProgress).where(LessonProgress.user_id == learner.id))
+    assert row is not None and row.read_at is not None and row.seconds_spent == 60
+    first_read = row.read_at
+    await learner_client.post("/courses/mini-course/lessons/basics/read")
+    await db.refresh(row)
+    assert row.read_at == first_read  # reading again does not move the first read
+    assert statuses((await learner_client.get("/courses/mini-course")).text)[0] == "読了"
+
+
+async def test_images_are_served_from_the_database_to_signed_in_users(
+    learner_client: httpx.AsyncClient, client: httpx.AsyncClient, mini_course: Course
+) -> None:
+    page = await learner_client.get("/courses/mini-course/lessons/basics")
+    src = BeautifulSoup(page.text, "html.parser").select_one(".lesson-body img")["src"]
+    image = await learner_client.get(src)
+    assert image.status_code == 200 and image.headers["content-type"] == "image/svg+xml"
+    assert "default-src 'none'" in image.headers["content-security-policy"]
+    assert (await learner_client.get(src.replace("flow", "nope"))).status_code == 404
+
+
+async def test_completion_is_recorded_once_and_never_moves(
+    learner_client: httpx.AsyncClient, db: AsyncSession, mini_course: Course, learner: User
+) -> None:
+    for slug in ("basics", "responses"):
+        await learner_client.post(f"/courses/mini-course/lessons/{slug}/read")
+        await pass_test(learner_client, db, mini_course, slug)
+    assert await db.scalar(select(CourseCompletion).where(CourseCompletion.user_id == learner.id)) is None
+    course_page = page_text((await learner_client.get("/courses/mini-course")).text)
+    assert "修了テストへ" in course_page
+    await pass_test(learner_client, db, mini_course, None)
+    completion = await db.scalar(select(CourseCompletion).where(CourseCompletion.user_id == learner.id))
+    assert completion is not None
+    completed_at = completion.completed_at
+
+    await pass_test(learner_client, db, mini_course, None)  # passing again later
+    await learner_client.post("/courses/mini-course/lessons/basics/read")
+    rows = (await db.scalars(select(CourseCompletion).where(CourseCompletion.user_id == learner.id))).all()
+    assert len(rows) == 1
+    await db.refresh(rows[0])
+    assert rows[0].completed_at == completed_at
+    my_page = BeautifulSoup((await learner_client.get("/my")).text, "html.parser")
+    assert my_page.select_one("progress")["value"] == "100"
+    assert "修了" in my_page.select_one(".course-card").get_text()
+
+
+async def test_my_training_resumes_where_the_learner_stopped(
+    learner_client: httpx.AsyncClient, db: AsyncSession, mini_course: Course
+) -> None:
+    my = BeautifulSoup((await learner_client.get("/my")).text, "html.parser")
+    button = my.select_one(".course-card .button.primary")
+    assert button.get_text() == "受講を始める" and button["href"] == "/courses/mini-course/lessons/basics"
+    await learner_client.post("/courses/mini-course/lessons/basics/read")
+    my = BeautifulSoup((await learner_client.get("/my")).text, "html.parser")
+    button = my.select_one(".course-card .button.primary")
+    assert button.get_text() == "続きから" and button["href"] == "/courses/mini-course/lessons/basics/test"
+    assert my.select_one("progress")["value"] == "20"  # 1 of 5 steps: 2 reads, 2 tests, 1 final test
+
+
+async def test_unknown_course_or_lesson_is_a_friendly_404(learner_client: httpx.AsyncClient) -> None:
+    for url in (
+        "/courses/nope",
+        "/courses/mini-course/lessons/nope",
+        "/courses/mini-course/lessons/glossary/test",
+    ):
+        response = await learner_client.get(url)
+        assert response.status_code == 404
+        assert BeautifulSoup(response.text, "html.parser").h1.get_text() == "ページが見つかりません"
