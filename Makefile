@@ -33,8 +33,8 @@ format: $(STAMP)
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
 i18n: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -o app/locale/messages.pot .
-	$(BIN)/pybabel update -i app/locale/messages.pot -d app/locale
+	$(BIN)/pybabel extract -F babel.cfg -o app/locale/messages.pot --no-location --sort-output --project kasuhara-lms .
+	$(BIN)/pybabel update -i app/locale/messages.pot -d app/locale --no-fuzzy-matching
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

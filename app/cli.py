@@ -150,9 +150,14 @@ def serve(
     """Serve the app with uvicorn."""
     import uvicorn
 
-    typer.echo(f"http://{host}:{port} で起動します。デモのアカウント: learner@example.com / demo-password")
+    settings = get_settings()
+    typer.echo(f"http://{host}:{port} で起動します。")
+    if settings.env is Environment.DEVELOPMENT:
+        typer.echo(
+            "デモのアカウント: learner@example.com / manager@example.com / admin@example.com(パスワード demo-password)"
+        )
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, reload=reload,
-                proxy_headers=True, log_level=get_settings().log_level)  # fmt: skip
+                proxy_headers=True, log_level=settings.log_level)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -57,3 +57,10 @@ def test_schema_command_writes_json_schema(tmp_path: Path) -> None:
     result = runner.invoke(app, ["content", "schema", "--output", str(output)])
     assert result.exit_code == 0
     assert '"CourseFile"' in output.read_text() and '"ScenarioQuestion"' in output.read_text()
+
+
+def test_committed_json_schema_is_up_to_date(tmp_path: Path) -> None:
+    output = tmp_path / "schema.json"
+    runner.invoke(app, ["content", "schema", "--output", str(output)])
+    committed = Path(__file__).resolve().parents[1] / "docs" / "content-schema.json"
+    assert committed.read_text(encoding="utf-8") == output.read_text(encoding="utf-8"), "run `lms content schema`"

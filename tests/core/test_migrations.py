@@ -9,6 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.core import migrate
+from app.core.migrate import pending_migration_message
 from app.core.config import Environment, Settings
 from app.main import create_app
 from app.models import Base
@@ -33,14 +34,12 @@ def test_every_migration_file_is_date_stamped_and_reversible() -> None:
         assert "def downgrade() -> None:\n    pass" not in file.read_text(), file.name
 
 
-async def test_upgrade_downgrade_round_trip_on_sqlite(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'round-trip.sqlite3'}"
-    await asyncio.to_thread(migrate.upgrade, url)
-    await asyncio.to_thread(migrate.downgrade, url, "base")
-    await asyncio.to_thread(migrate.upgrade, url)
-    engine = create_async_engine(url)
-    from app.core.migrate import pending_migration_message
-
+async def test_downgrade_to_base_and_upgrade_again(database_url: str) -> None:
+    """Every migration is reversible on the database under test (SQLite locally, PostgreSQL in CI)."""
+    await asyncio.to_thread(migrate.downgrade, database_url, "base")
+    engine = create_async_engine(database_url)
+    assert await pending_migration_message(engine) is not None
+    await asyncio.to_thread(migrate.upgrade, database_url)
     assert await pending_migration_message(engine) is None
     await engine.dispose()
 

@@ -1,0 +1,41 @@
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import demo
+from app.auth.models import User
+from app.content import service as content_service
+from app.content.pack import load_pack
+from app.progress.models import CourseCompletion, LessonProgress
+from app.quiz.models import Attempt
+from tests.conftest import sign_in
+
+CONTENT = Path(__file__).resolve().parents[1] / "content"
+
+
+async def test_demo_organisation_has_the_promised_accounts_and_varied_progress(
+    db: AsyncSession, client: httpx.AsyncClient
+) -> None:
+    for pack in ("kasuhara-basics", "kasuhara-practice"):
+        await content_service.import_pack(db, pack=load_pack(CONTENT / pack))
+    assert await demo.is_empty(db)
+    accounts = await demo.create_demo(db)
+    await db.commit()
+    assert not await demo.is_empty(db)
+    roles = [account.role for account in accounts]
+    assert roles.count("admin") == 1 and roles.count("manager") == 2 and roles.count("learner") >= 20
+    emails = {account.email for account in accounts}
+    assert {"admin@example.com", "manager@example.com", "learner@example.com"} <= emails
+
+    learner = await db.scalar(select(User).where(User.email == "learner@example.com"))
+    read = await db.scalar(select(func.count()).where(LessonProgress.user_id == learner.id,
+                                                       LessonProgress.read_at.is_not(None)))  # fmt: skip
+    assert read == 1
+    assert await db.scalar(select(func.count(Attempt.id))) > 20
+    completions = await db.scalar(select(func.count(CourseCompletion.id)))
+    assert 0 < completions < 20  # some finished, most did not
+
+    for email in ("admin@example.com", "manager@example.com", "learner@example.com"):
+        assert (await sign_in(client, email, demo.DEMO_PASSWORD)).status_code == 303
