@@ -9,8 +9,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.core import migrate
-from app.core.migrate import pending_migration_message
 from app.core.config import Environment, Settings
+from app.core.migrate import pending_migration_message
 from app.main import create_app
 from app.models import Base
 
