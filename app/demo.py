@@ -7,15 +7,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.assignments import service as assignment_service
 from app.auth import service as auth_service
 from app.auth.models import Role, User
 from app.content import service as content_service
 from app.core.db import utcnow
+from app.org import service as org_service
 from app.org.models import Department
+from app.org.scope import EVERYTHING
 from app.progress import service as progress_service
+from app.progress.models import CourseCompletion, CourseStatus
 from app.quiz import service as quiz_service
 
 DEMO_PASSWORD = "demo-password"
@@ -105,8 +109,24 @@ async def _simulate(session: AsyncSession, *, user: User, slug: str, lessons_don
                 skill = min(1.0, skill + 0.15)
     if lessons_done >= len(progress.lessons) and progress.final_quiz is not None:
         await _take_test(session, user=user, course_id=course.id, quiz=progress.final_quiz, skill=1.0, rng=rng)
-    progress = await progress_service.progress_for(session, user_id=user.id, course=course, version=version)
-    await progress_service.record_completion_if_met(session, user_id=user.id, progress=progress)
+    await progress_service.refresh(session, user_id=user.id, course=course, version=version)
+
+
+# Days from today to each top-level department's deadline for the basic course: the stores are already late.
+DUE_IN_DAYS = {"本社": 30, "店舗事業部": -3, "お客様センター": 14}
+
+
+async def _backdate_completions(session: AsyncSession, rng: random.Random) -> None:
+    """Spread demo completions over the last three weeks, so the dashboard's timeline has a shape."""
+    completions = (await session.execute(select(CourseCompletion.id, CourseCompletion.user_id,
+                                                 CourseCompletion.course_id))).all()  # fmt: skip
+    for completion_id, user_id, course_id in completions:
+        when = utcnow() - timedelta(days=rng.randint(0, 20), hours=rng.randint(0, 8))
+        await session.execute(update(CourseCompletion).where(CourseCompletion.id == completion_id)
+                              .values(completed_at=when))  # fmt: skip
+        await session.execute(update(CourseStatus).where(CourseStatus.user_id == user_id,
+                                                         CourseStatus.course_id == course_id)
+                              .values(completed_at=when))  # fmt: skip
 
 
 async def create_demo(session: AsyncSession, *, seed: int = 7) -> list[DemoAccount]:
@@ -115,35 +135,37 @@ async def create_demo(session: AsyncSession, *, seed: int = 7) -> list[DemoAccou
     courses = await content_service.list_courses(session)
     departments: dict[str, Department] = {}
     for path in DEPARTMENTS:
-        parent_path, _, name = path.rpartition("/")
-        department = Department(name=name, parent_id=departments[parent_path].id if parent_path else None)
-        session.add(department)
-        await session.flush()
-        departments[path] = department
+        departments[path] = await org_service.ensure_path(session, path=path)
+    for course, _version in courses:
+        for top, days in DUE_IN_DAYS.items():
+            due = utcnow() + timedelta(days=days if course.slug == "kasuhara-basics" else days + 60)
+            await assignment_service.assign(session, course_id=course.id, scope=EVERYTHING, created_by=None,
+                                            due_at=due, department_id=departments[top].id)  # fmt: skip
 
     accounts: list[DemoAccount] = []
 
     async def add(email: str, name: str, role: Role, department: str) -> User:
         user = await auth_service.create_user(session, email=email, password=DEMO_PASSWORD, display_name=name,
                                               role=role, department_id=departments[department].id)  # fmt: skip
+        await assignment_service.sync_user(session, user_id=user.id)
         accounts.append(DemoAccount(email, name, role.value, department))
-        due = utcnow() + timedelta(days=rng.choice([-3, 14, 30]))
-        for course, _version in courses:
-            await progress_service.enroll(session, user_id=user.id, course_id=course.id, due_at=due)
         return user
 
     await add("admin@example.com", "管理 太郎", Role.ADMIN, "本社/人事部")
-    await add("manager@example.com", "店長 次郎", Role.MANAGER, "店舗事業部")
-    await add("manager2@example.com", "センター長 三恵", Role.MANAGER, "お客様センター")
+    manager = await add("manager@example.com", "店長 次郎", Role.MANAGER, "店舗事業部")
+    await org_service.manage(session, user=manager, department=departments["店舗事業部"])
+    manager2 = await add("manager2@example.com", "センター長 三恵", Role.MANAGER, "お客様センター")
+    await org_service.manage(session, user=manager2, department=departments["お客様センター"])
     learner = await add("learner@example.com", "受講 花子", Role.LEARNER, "店舗事業部/新宿店")
     basics = next((course.slug for course, _ in courses if course.slug == "kasuhara-basics"), None)
     if basics:
         await _simulate(session, user=learner, slug=basics, lessons_done=1, skill=1.0, rng=rng)
     for index, (name, department) in enumerate(EMPLOYEES, start=1):
         user = await add(f"employee{index:02d}@example.com", name, Role.LEARNER, department)
-        if not courses:
+        if not basics:
             continue
-        lessons_done = rng.choice([0, 0, 1, 2, 3, 4, 4])
-        await _simulate(session, user=user, slug=courses[0][0].slug, lessons_done=lessons_done,
+        lessons_done = rng.choice([0, 0, 1, 2, 3, 4, 4, 4])
+        await _simulate(session, user=user, slug=basics, lessons_done=lessons_done,
                         skill=rng.uniform(0.55, 0.95), rng=rng)  # fmt: skip
+    await _backdate_completions(session, rng)
     return accounts

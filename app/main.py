@@ -12,7 +12,10 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from app.api.routes import router as api_router
+from app.assignments.routes import router as assignments_router
 from app.auth.routes import router as auth_router
+from app.auth.tokens import router as tokens_router
 from app.content.routes import router as content_router
 from app.core import handlers
 from app.core.config import Settings, get_settings
@@ -20,7 +23,9 @@ from app.core.db import make_engine, make_sessionmaker
 from app.core.deps import OptionalUser
 from app.core.middleware import CrossSiteProtection
 from app.core.migrate import pending_migration_message
+from app.dashboard.routes import router as dashboard_router
 from app.lessons.routes import router as lessons_router
+from app.mail.routes import router as mail_router
 from app.progress.routes import router as progress_router
 from app.quiz.routes import router as quiz_router
 
@@ -79,6 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def home(user: OptionalUser) -> RedirectResponse:
         return RedirectResponse("/my" if user else "/login", status_code=303)
 
-    for router in (auth_router, progress_router, lessons_router, quiz_router, content_router):
+    routers = (auth_router, tokens_router, progress_router, lessons_router, quiz_router, content_router,
+               dashboard_router, assignments_router, mail_router, api_router)  # fmt: skip
+    for router in routers:
         app.include_router(router)
     return app

@@ -1,26 +1,36 @@
 """Imports every domain's models so that Base.metadata is complete (Alembic and tests use this)."""
 
-from app.auth.models import User, UserSession
+from app.assignments.models import Assignment
+from app.auth.models import ApiToken, User, UserSession
 from app.content.models import Asset, Course, CourseVersion
 from app.core.db import Base
+from app.dashboard.models import Reminder
 from app.lessons.models import Lesson
-from app.org.models import Department
-from app.progress.models import CourseCompletion, Enrollment, LessonProgress
-from app.quiz.models import Attempt, AttemptAnswer, Quiz
+from app.mail.models import OutboxMessage
+from app.org.models import Department, ManagedDepartment
+from app.progress.models import CourseCompletion, CourseStatus, Enrollment, LessonProgress
+from app.quiz.models import AnswerMisconception, Attempt, AttemptAnswer, Quiz
 
 __all__ = [
+    "AnswerMisconception",
+    "ApiToken",
     "Asset",
+    "Assignment",
     "Attempt",
     "AttemptAnswer",
     "Base",
     "Course",
     "CourseCompletion",
+    "CourseStatus",
     "CourseVersion",
     "Department",
     "Enrollment",
     "Lesson",
     "LessonProgress",
+    "ManagedDepartment",
+    "OutboxMessage",
     "Quiz",
+    "Reminder",
     "User",
     "UserSession",
-]
+]  # fmt: skip

@@ -31,6 +31,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 MINI_COURSE = FIXTURES / "mini-course"
 PASSWORD = "correct horse battery staple"
 DB_FIXTURES = {"database_url", "db", "app", "client"}
+pytest_plugins = ["tests.org_fixture"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -10,9 +10,9 @@ from pwdlib import PasswordHash
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role, User, UserSession
+from app.auth.models import ApiToken, Role, User, UserSession
 from app.core.db import utcnow
-from app.core.errors import Conflict
+from app.core.errors import Conflict, NotFound
 
 password_hash = PasswordHash.recommended()
 # Verifying against a throw-away hash when the e-mail is unknown keeps both failure paths equally slow.
@@ -95,4 +95,41 @@ async def user_for_token(session: AsyncSession, *, token: str, idle_hours: int) 
         return None
     if now - user_session.last_seen_at > _TOUCH_INTERVAL:
         user_session.last_seen_at = now
+    return user
+
+
+async def find_user_by_email(session: AsyncSession, *, email: str) -> User | None:
+    return await session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+async def create_api_token(session: AsyncSession, *, user: User, name: str) -> str:
+    """A new API token; only its hash is stored, so the caller shows the token once."""
+    token = "lms_" + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, name=name.strip() or "API", token_hash=_token_hash(token)))
+    await session.flush()
+    return token
+
+
+async def list_api_tokens(session: AsyncSession, *, user_id: int) -> list[ApiToken]:
+    result = await session.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id.desc()))
+    return list(result)
+
+
+async def revoke_api_token(session: AsyncSession, *, user_id: int, token_id: int) -> None:
+    token = await session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id))
+    if token is None:
+        raise NotFound("トークンが見つかりません。")
+    token.revoked_at = token.revoked_at or utcnow()
+
+
+async def user_for_api_token(session: AsyncSession, *, token: str) -> User | None:
+    row = (await session.execute(
+        select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None), User.is_active.is_(True))
+    )).first()  # fmt: skip
+    if row is None:
+        return None
+    api_token, user = row
+    if api_token.last_used_at is None or utcnow() - api_token.last_used_at > _TOUCH_INTERVAL:
+        api_token.last_used_at = utcnow()
     return user

@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     locale: str = Field(default="ja", description="UI language (a catalog under app/locale)")
     trusted_hosts: str = Field(default="*", description="comma-separated Host names the app answers to")
     log_level: str = Field(default="info", description="debug, info, warning or error")
+    base_url: str = Field(default="http://127.0.0.1:8000", description="public address, used for links in mails")
+    smtp_host: str = Field(default="", description="mail server; empty keeps mail in the outbox only")
+    smtp_port: int = Field(default=587, description="mail server port")
+    smtp_user: str = Field(default="", description="mail server user name")
+    smtp_password: str = Field(default="", description="mail server password")
+    smtp_starttls: bool = Field(default=True, description="upgrade the SMTP connection with STARTTLS")
+    mail_from: str = Field(default="lms@example.com", description="sender address of mails")
 
     @model_validator(mode="after")
     def _secret_key_required_in_production(self) -> Settings:

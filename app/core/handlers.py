@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from app.core.deps import NotSignedIn
 from app.core.errors import AppError
@@ -26,6 +26,8 @@ DEFAULT_MESSAGES = {
 
 
 def error_response(request: Request, status: int, message: str) -> Response:
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": message}, status_code=status)
     template = "errors/error.html"
     block = "message" if is_htmx(request) else None
     return render(request, template, {"status": status, "message": message}, status_code=status, block=block)

@@ -20,7 +20,7 @@ async def lesson_page(
     course, version = await content_service.get_course(db, slug=course_slug)
     lesson = await service.get_lesson(db, version_id=version.id, slug=lesson_slug)
     await progress_service.open_lesson(db, user_id=user.id, course_id=course.id, lesson_slug=lesson.slug)
-    progress = await progress_service.progress_for(db, user_id=user.id, course=course, version=version)
+    progress = await progress_service.refresh(db, user_id=user.id, course=course, version=version)
     row = next((r for r in progress.lessons if r.lesson.slug == lesson.slug), None)
     previous, following = service.neighbours([r.lesson for r in progress.lessons], lesson.slug)
     context = {"p": progress, "lesson": lesson, "row": row, "previous": previous, "following": following,
@@ -37,8 +37,7 @@ async def mark_read(
     await progress_service.mark_read(
         db, user_id=user.id, course_id=course.id, lesson_slug=lesson.slug, version_id=version.id
     )
-    progress = await progress_service.progress_for(db, user_id=user.id, course=course, version=version)
-    await progress_service.record_completion_if_met(db, user_id=user.id, progress=progress)
+    progress = await progress_service.refresh(db, user_id=user.id, course=course, version=version)
     row = next((r for r in progress.lessons if r.lesson.slug == lesson.slug), None)
     if is_htmx(request):
         context = {"p": progress, "lesson": lesson, "row": row}

@@ -12,7 +12,7 @@ from app.content.models import Course, CourseVersion
 from app.core.db import insert_or_update, utcnow
 from app.lessons.models import Lesson
 from app.progress import rules
-from app.progress.models import CourseCompletion, Enrollment, LessonProgress
+from app.progress.models import CourseCompletion, CourseStatus, Enrollment, LessonProgress
 from app.quiz.models import Quiz
 from app.quiz.service import QuizSummary
 
@@ -161,6 +161,52 @@ async def record_completion_if_met(session: AsyncSession, *, user_id: int, progr
         conflict_columns=["user_id", "course_id"],
     )  # fmt: skip
     return True
+
+
+def _status_values(user_id: int, progress: CourseProgress) -> dict[str, object]:
+    summaries = [row.summary for row in progress.lessons if row.summary] + (
+        [progress.final_summary] if progress.final_summary else []
+    )
+    best_scores = [summary.best_score for summary in summaries if summary.best_score is not None]
+    started = any(row.state.opened for row in progress.lessons) or bool(summaries)
+    now = utcnow()
+    return {
+        "user_id": user_id,
+        "course_id": progress.course.id,
+        "percent": progress.percent,
+        "lessons_read": sum(1 for row in progress.lessons if row.state.read),
+        "tests_passed": sum(1 for row in progress.lessons if row.state.passed)
+        + (1 if progress.final_summary and progress.final_summary.passed else 0),
+        # The mean of the learner's best score on each test they have taken.
+        "best_score": round(sum(best_scores) / len(best_scores), 1) if best_scores else None,
+        "attempts": sum(summary.attempts for summary in summaries),
+        "started_at": now if started else None,
+        "last_activity_at": now if started else None,
+        "completed_at": progress.completed_at,
+    }
+
+
+async def refresh(session: AsyncSession, *, user_id: int, course: Course, version: CourseVersion) -> CourseProgress:
+    """Recompute a learner's standing after an activity: record completion once, and keep course_status current."""
+    progress = await progress_for(session, user_id=user_id, course=course, version=version)
+    if await record_completion_if_met(session, user_id=user_id, progress=progress):
+        progress = await progress_for(session, user_id=user_id, course=course, version=version)
+    values = _status_values(user_id, progress)
+    update_columns = [name for name in values if name not in ("user_id", "course_id", "started_at")]
+    if values["started_at"] is None:
+        update_columns.remove("last_activity_at")
+    await insert_or_update(
+        session, CourseStatus, values=values, conflict_columns=["user_id", "course_id"], update_columns=update_columns
+    )
+    # started_at is kept from the first activity; set it now if an earlier row had none.
+    if values["started_at"] is not None:
+        await session.execute(
+            update(CourseStatus)
+            .where(CourseStatus.user_id == user_id, CourseStatus.course_id == course.id,
+                   CourseStatus.started_at.is_(None))
+            .values(started_at=values["started_at"])
+        )  # fmt: skip
+    return progress
 
 
 async def enroll(session: AsyncSession, *, user_id: int, course_id: int, due_at: datetime | None = None) -> None:

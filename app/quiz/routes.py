@@ -105,8 +105,5 @@ async def submit(request: Request, attempt_id: int, db: SessionDep, user: Curren
     if await service.submit_attempt(db, attempt=attempt, quiz=quiz, form=answers):
         course, _version = await content_service.course_of_version(db, version_id=quiz.version_id)
         current_course, current_version = await content_service.get_course(db, slug=course.slug)
-        progress = await progress_service.progress_for(
-            db, user_id=user.id, course=current_course, version=current_version
-        )
-        await progress_service.record_completion_if_met(db, user_id=user.id, progress=progress)
+        await progress_service.refresh(db, user_id=user.id, course=current_course, version=current_version)
     return RedirectResponse(f"/attempts/{attempt.id}", status_code=303)

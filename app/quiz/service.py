@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.db import insert_or_update, utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.quiz import scoring
-from app.quiz.models import Attempt, AttemptAnswer, Quiz
+from app.quiz.models import AnswerMisconception, Attempt, AttemptAnswer, Quiz
 from app.quiz.paper import draw_paper
 
 
@@ -56,15 +56,19 @@ async def summaries(session: AsyncSession, *, user_id: int, course_id: int) -> d
     }
 
 
+ANY_TEST = "*"
+
+
 async def list_attempts(
-    session: AsyncSession, *, user_id: int, course_id: int, lesson_slug: str | None
+    session: AsyncSession, *, user_id: int, course_id: int, lesson_slug: str | None = ANY_TEST
 ) -> list[Attempt]:
-    slug_filter = Attempt.lesson_slug.is_(None) if lesson_slug is None else Attempt.lesson_slug == lesson_slug
-    result = await session.scalars(
-        select(Attempt)
-        .where(Attempt.user_id == user_id, Attempt.course_id == course_id, slug_filter)
-        .order_by(Attempt.id.desc())
-    )
+    """A learner's attempts in a course, newest first: at one lesson's test, the final test (None), or any."""
+    statement = select(Attempt).where(Attempt.user_id == user_id, Attempt.course_id == course_id)
+    if lesson_slug is None:
+        statement = statement.where(Attempt.lesson_slug.is_(None))
+    elif lesson_slug != ANY_TEST:
+        statement = statement.where(Attempt.lesson_slug == lesson_slug)
+    result = await session.scalars(statement.order_by(Attempt.id.desc()))
     return list(result)
 
 
@@ -209,6 +213,7 @@ async def submit_attempt(
             )  # fmt: skip
     answers = await stored_answers(session, attempt_id=attempt.id)
     results = []
+    graded: list[AttemptAnswer] = []
     for entry in attempt.paper:
         question = scoring.parse_question(definitions[entry["id"]]["def"])
         row = answers.get(entry["id"])
@@ -217,11 +222,14 @@ async def submit_attempt(
         if row is None:
             row = AttemptAnswer(attempt_id=attempt.id, question_id=entry["id"], answer=None)
             session.add(row)
-        row.credit, row.is_correct, row.misconceptions = (
-            result.credit,
-            result.is_correct,
-            result.misconceptions,
-        )
+        row.credit, row.is_correct, row.misconceptions = result.credit, result.is_correct, result.misconceptions
+        graded.append(row)
+    await session.flush()
+    session.add_all(
+        AnswerMisconception(answer_id=row.id, attempt_id=attempt.id, misconception=key)
+        for row in graded
+        for key in row.misconceptions or []
+    )
     total = scoring.score_attempt(results, pass_mark=quiz.pass_mark)
     await session.refresh(attempt)
     attempt.score, attempt.passed = total.percent, total.passed

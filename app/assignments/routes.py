@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from app.assignments import service
+from app.auth import service as auth_service
+from app.content import service as content_service
+from app.core.deps import CurrentUser, SessionDep
+from app.core.errors import InvalidInput
+from app.core.templating import TIMEZONE, render
+from app.dashboard.routes import ScopeDep
+from app.org import service as org_service
+
+router = APIRouter(prefix="/manage/assignments")
+
+
+async def _page(request: Request, db: SessionDep, scope, error: str | None = None, status_code: int = 200) -> Response:
+    context = {
+        "assignments": await service.list_assignments(db, scope=scope),
+        "courses": await content_service.list_courses(db),
+        "departments": await org_service.departments_in_scope(db, scope=scope),
+        "error": error,
+    }
+    return render(request, "assignments/assignments.html", context, status_code=status_code)
+
+
+@router.get("")
+async def assignments_page(request: Request, db: SessionDep, user: CurrentUser, scope: ScopeDep) -> Response:
+    return await _page(request, db, scope)
+
+
+@router.post("")
+async def create_assignment(
+    request: Request,
+    db: SessionDep,
+    user: CurrentUser,
+    scope: ScopeDep,
+    course: Annotated[str, Form(max_length=63)],
+    due_date: Annotated[date | None, Form()] = None,
+    department_id: Annotated[str, Form(max_length=20)] = "",
+    email: Annotated[str, Form(max_length=320)] = "",
+) -> Response:
+    chosen, _version = await content_service.get_course(db, slug=course)
+    due_at = datetime.combine(due_date, time(23, 59), tzinfo=TIMEZONE) if due_date else None
+    user_id = None
+    if email.strip():
+        target = await auth_service.find_user_by_email(db, email=email)
+        if target is None:
+            return await _page(request, db, scope, error=f"{email} の受講者が見つかりません。", status_code=422)
+        user_id = target.id
+    if not department_id.strip() and user_id is None:
+        raise InvalidInput("部署を選ぶか、受講者のメールアドレスを入力してください。")
+    if department_id.strip() and user_id is not None:
+        raise InvalidInput("部署か受講者のどちらか一方だけを指定してください。")
+    await service.assign(db, course_id=chosen.id, scope=scope, created_by=user, due_at=due_at,
+                         department_id=int(department_id) if department_id.strip().isdigit() else None,
+                         user_id=user_id)  # fmt: skip
+    return RedirectResponse("/manage/assignments?created=1", status_code=303)

@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
+
+from app.content import service as content_service
+from app.core.db import utcnow
+from app.core.deps import CurrentUser, SessionDep, SettingsDep
+from app.core.errors import Forbidden
+from app.core.templating import format_datetime, is_htmx, render
+from app.dashboard import people, reminders, service, view
+from app.dashboard.roster import STATUS_LABELS
+from app.dashboard.schemas import DashboardQuery
+from app.lessons import service as lessons_service
+from app.org import service as org_service
+from app.org.scope import Scope
+from app.quiz import service as quiz_service
+from app.quiz.views import question_views
+
+router = APIRouter(prefix="/dashboard")
+
+
+async def manager_scope(db: SessionDep, user: CurrentUser) -> Scope:
+    """Managers and admins only; the scope every query below is limited to."""
+    scope = await org_service.scope_for(db, user=user)
+    if scope.is_empty:
+        raise Forbidden("受講状況は管理者とマネージャーだけが見られます。")
+    return scope
+
+
+ScopeDep = Annotated[Scope, Depends(manager_scope)]
+QueryDep = Annotated[DashboardQuery, Query()]
+
+
+@router.get("")
+async def dashboard(request: Request, db: SessionDep, user: CurrentUser, scope: ScopeDep, query: QueryDep) -> Response:
+    board = await view.build(db, scope=scope, query=query, now=utcnow())
+    context = {"d": board, "q": query}
+    if is_htmx(request) and request.headers.get("HX-Target") == "employee-table":
+        return render(request, "dashboard/dashboard.html", context, block="employee_table")
+    return render(request, "dashboard/dashboard.html", context)
+
+
+@router.get("/employees/{user_id}")
+async def employee(
+    request: Request, user_id: int, db: SessionDep, user: CurrentUser, scope: ScopeDep, course: str | None = None
+) -> Response:
+    person = await people.get_employee(db, user_id=user_id, scope=scope)
+    courses, chosen, version = await view.choose_course(db, slug=course)
+    enrollment, status = await people.standing(db, user_id=user_id, course_id=chosen.id)
+    context = {"person": person, "courses": courses, "course": chosen, "version": version,
+               "enrollment": enrollment, "status": status,
+               "attempts": await quiz_service.list_attempts(db, user_id=user_id, course_id=chosen.id),
+               "lesson_progress": await people.lesson_progress(db, user_id=user_id, course_id=chosen.id),
+               "lessons": await lessons_service.list_lessons(db, version_id=version.id),
+               "reminders": await reminders.reminders_for(db, user_id=user_id, course_id=chosen.id)}  # fmt: skip
+    return render(request, "dashboard/employee.html", context)
+
+
+@router.get("/attempts/{attempt_id}")
+async def attempt(request: Request, attempt_id: int, db: SessionDep, user: CurrentUser, scope: ScopeDep) -> Response:
+    found, person = await people.get_attempt_in_scope(db, attempt_id=attempt_id, scope=scope)
+    quiz = await quiz_service.get_quiz(db, quiz_id=found.quiz_id)
+    course, version = await content_service.course_of_version(db, version_id=quiz.version_id)
+    answers = await quiz_service.stored_answers(db, attempt_id=found.id)
+    views = question_views(quiz, found, answers, misconception_labels=version.misconceptions)
+    context = {"attempt": found, "quiz": quiz, "course": course, "version": version, "person": person,
+               "questions": views}  # fmt: skip
+    return render(request, "dashboard/attempt.html", context)
+
+
+@router.post("/remind")
+async def remind(
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    scope: ScopeDep,
+    course: Annotated[str, Form(max_length=63)],
+    user_ids: Annotated[list[int], Form()] = [],  # noqa: B006 - FastAPI copies form defaults
+    all_overdue: Annotated[bool, Form()] = False,
+    back: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    _courses, chosen, version = await view.choose_course(db, slug=course)
+    sent = await reminders.send_reminders(db, settings=settings, sender=user, scope=scope, course=chosen,
+                                          version=version, now=utcnow(), user_ids=user_ids,
+                                          all_overdue=all_overdue)  # fmt: skip
+    target = back if back.startswith("/dashboard") else f"/dashboard?course={chosen.slug}"
+    separator = "&" if "?" in target else "?"
+    return RedirectResponse(f"{target}{separator}reminded={sent}", status_code=303)
+
+
+CSV_COLUMNS = ["氏名", "メールアドレス", "部署", "状況", "期限超過", "進捗(%)", "最高点(平均)", "受験回数",
+               "最終学習日時", "修了日時", "期限"]  # fmt: skip
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """A cell Excel will show as text: a leading = + - @ would otherwise run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+@router.get("/export.csv")
+async def export_csv(request: Request, db: SessionDep, user: CurrentUser, scope: ScopeDep, query: QueryDep):
+    _courses, course, _version = await view.choose_course(db, slug=query.course)
+    roster_filter, _department = await view.roster_filter_for(db, scope=scope, query=query, course=course)
+    sessionmaker = request.app.state.sessionmaker
+    now = utcnow()
+
+    async def lines() -> AsyncIterator[bytes]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        buffer.write("\ufeff")  # BOM: Excel in Japanese then reads the file as UTF-8
+        writer.writerow(CSV_COLUMNS)
+        # Its own session: the request's session is closed before a streamed body is sent.
+        async with sessionmaker() as stream_session:
+            batch = 0
+            async for row in service.stream_rows(stream_session, scope=scope, roster_filter=roster_filter, now=now):
+                writer.writerow([csv_cell(v) for v in (
+                    row["name"], row["email"], row["department"], STATUS_LABELS[row["status"]],
+                    "はい" if row["overdue"] else "", row["percent"],
+                    "" if row["best_score"] is None else row["best_score"], row["attempts"],
+                    format_datetime(row["last_activity_at"]), format_datetime(row["completed_at"]),
+                    format_datetime(row["due_at"], "%Y-%m-%d"),
+                )])  # fmt: skip
+                batch += 1
+                if batch >= 500:
+                    yield buffer.getvalue().encode("utf-8")
+                    buffer.seek(0)
+                    buffer.truncate()
+                    batch = 0
+        yield buffer.getvalue().encode("utf-8")
+
+    filename = f"jukou-{course.slug}-{now.strftime('%Y%m%d')}.csv"
+    return StreamingResponse(lines(), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip

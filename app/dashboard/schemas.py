@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.dashboard.roster import SORTS, Status
+
+SortKey = Literal[tuple(SORTS)]  # type: ignore[valid-type]
+
+
+class DashboardQuery(BaseModel):
+    """The dashboard's filters, as query parameters (shareable URLs; HTMX keeps them in the address bar)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    course: str | None = Field(default=None, max_length=63)
+    department: int | None = Field(default=None, ge=1)
+    status: Status | None = None
+    q: str | None = Field(default=None, max_length=100)
+    sort: SortKey = "name"
+    dir: Literal["asc", "desc"] = "asc"
+    page: int = Field(default=1, ge=1, le=100_000)
+
+    def link(self, **changes: object) -> str:
+        """This query with some parameters changed, as a URL query string."""
+        from urllib.parse import urlencode
+
+        values = {**self.model_dump(), **changes}
+        if "page" not in changes and set(changes) - {"page"}:
+            values["page"] = 1  # a new filter or sort starts again at the first page
+        defaults = {"sort": "name", "dir": "asc", "page": 1}
+        pairs = {k: (v.value if hasattr(v, "value") else v) for k, v in values.items()
+                 if v not in (None, "") and defaults.get(k) != v}  # fmt: skip
+        return "?" + urlencode(pairs) if pairs else "?"
+
+
+class ReminderForm(BaseModel):
+    course: str = Field(max_length=63)
+    user_ids: list[int] = Field(default_factory=list, max_length=100_000)
+    all_overdue: bool = False

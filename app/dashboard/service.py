@@ -1,0 +1,148 @@
+"""The manager's figures: headline counts, departments, the employee table. All aggregated in SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Integer, case, cast, func
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.models import User
+from app.dashboard.roster import SORTS, RosterFilter, is_overdue, roster_query, row_columns
+from app.org.models import Department
+from app.org.scope import Scope
+from app.progress.models import CourseStatus
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Headline:
+    assigned: int
+    completed: int
+    in_progress: int
+    not_started: int
+    overdue: int
+    average_best_score: float | None
+
+    @property
+    def completion_rate(self) -> float:
+        return round(100 * self.completed / self.assigned, 1) if self.assigned else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "completion_rate": self.completion_rate}
+
+
+@dataclass(frozen=True)
+class DepartmentFigures:
+    department_id: int
+    name: str
+    path: str
+    assigned: int
+    completed: int
+    overdue: int
+
+    @property
+    def completion_rate(self) -> float:
+        return round(100 * self.completed / self.assigned, 1) if self.assigned else 0.0
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Any]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _count_if(condition: Any) -> Any:
+    return func.coalesce(func.sum(cast(case((condition, 1), else_=0), Integer)), 0)
+
+
+async def headline(session: AsyncSession, *, scope: Scope, roster_filter: RosterFilter, now: datetime) -> Headline:
+    # A learner who never opened the course has no status row: both dates are NULL, so not started.
+    done, started = CourseStatus.completed_at.is_not(None), CourseStatus.started_at.is_not(None)
+    statement = roster_query(
+        scope, roster_filter, now, func.count(), _count_if(done), _count_if(~done & started),
+        _count_if(~done & ~started), _count_if(is_overdue(now)), func.avg(CourseStatus.best_score),
+    )  # fmt: skip
+    assigned, completed, in_progress, not_started, overdue, average = (await session.execute(statement)).one()
+    return Headline(int(assigned), int(completed), int(in_progress), int(not_started), int(overdue),
+                    round(float(average), 1) if average is not None else None)  # fmt: skip
+
+
+async def by_department(
+    session: AsyncSession, *, scope: Scope, roster_filter: RosterFilter, now: datetime
+) -> list[DepartmentFigures]:
+    """Per department (each counting only its own members), in tree order."""
+    statement = roster_query(
+        scope, roster_filter, now, Department.id, Department.name, Department.path, func.count(),
+        _count_if(CourseStatus.completed_at.is_not(None)), _count_if(is_overdue(now)),
+    ).group_by(Department.id, Department.name, Department.path).order_by(Department.path)  # fmt: skip
+    rows = await session.execute(statement)
+    return [DepartmentFigures(int(i), n, p, int(a), int(c), int(o)) for i, n, p, a, c, o in rows if i is not None]
+
+
+def roll_up(figures: list[DepartmentFigures], groups: list[Department]) -> list[DepartmentFigures]:
+    """Add each department's figures to the group (a department of the chart) whose subtree contains it."""
+    totals = {group.id: [0, 0, 0] for group in groups}
+    for item in figures:
+        owner = max((g for g in groups if item.path.startswith(g.path)), key=lambda g: len(g.path), default=None)
+        if owner is not None:
+            for index, value in enumerate((item.assigned, item.completed, item.overdue)):
+                totals[owner.id][index] += value
+    return [DepartmentFigures(g.id, g.name, g.path, *totals[g.id]) for g in groups if totals[g.id][0]]
+
+
+def chart_groups(departments: list[Department], root_path: str | None) -> list[Department]:
+    """The departments a chart compares: the children of the department being viewed (and itself, for its
+    direct members), or the top of the scope when none is chosen."""
+    if root_path:
+        depth = root_path.count("/")
+        return [d for d in departments if d.path == root_path or (d.path.startswith(root_path)
+                                                                   and d.path.count("/") == depth + 1)]  # fmt: skip
+    tops = [d for d in departments if not any(d.path != o.path and d.path.startswith(o.path) for o in departments)]
+    if len(tops) == 1:
+        return chart_groups(departments, tops[0].path)
+    return tops
+
+
+async def employee_page(
+    session: AsyncSession,
+    *,
+    scope: Scope,
+    roster_filter: RosterFilter,
+    now: datetime,
+    sort: str = "name",
+    descending: bool = False,
+    page: int = 1,
+    per_page: int = PAGE_SIZE,
+) -> Page:
+    total = await session.scalar(roster_query(scope, roster_filter, now, func.count()))
+    order = SORTS.get(sort, SORTS["name"])
+    ordering = [order.desc() if descending else order.asc(), User.id]
+    if order is not SORTS["name"]:
+        ordering.insert(1, User.display_name)
+    page = max(1, page)
+    statement = (
+        roster_query(scope, roster_filter, now, *row_columns(now))
+        .order_by(*ordering)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    rows = list((await session.execute(statement)).mappings())
+    return Page(rows=rows, total=int(total or 0), page=page, per_page=per_page)
+
+
+async def stream_rows(session: AsyncSession, *, scope: Scope, roster_filter: RosterFilter, now: datetime):
+    """Every row of the table, fetched in batches from a server-side cursor (for the CSV export)."""
+    statement = roster_query(scope, roster_filter, now, *row_columns(now)).order_by(Department.path, User.id)
+    result = await session.stream(statement.execution_options(yield_per=1000))
+    async for row in result.mappings():
+        yield row

@@ -1,0 +1,136 @@
+"""Assembling the 受講状況 page: one call gathers the figures, tables and charts for a manager's question."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.content import service as content_service
+from app.content.models import Course, CourseVersion
+from app.core.errors import NotFound
+from app.core.templating import TIMEZONE
+from app.dashboard import analysis, charts, service
+from app.dashboard.roster import STATUS_LABELS, RosterFilter
+from app.dashboard.schemas import DashboardQuery
+from app.lessons import service as lessons_service
+from app.org import service as org_service
+from app.org.models import Department
+from app.org.scope import Scope
+from app.quiz import service as quiz_service
+
+
+@dataclass
+class Dashboard:
+    courses: list[tuple[Course, CourseVersion]]
+    course: Course
+    version: CourseVersion
+    query: DashboardQuery
+    departments: list[Department]
+    department: Department | None
+    roster_filter: RosterFilter
+    headline: service.Headline
+    groups: list[service.DepartmentFigures]
+    page: service.Page
+    charts: dict[str, charts.Chart] = field(default_factory=dict)
+    items: list[analysis.ItemRow] = field(default_factory=list)
+    misconceptions: list[analysis.MisconceptionRow] = field(default_factory=list)
+    due_at: datetime | None = None
+    status_labels: dict[Any, str] = field(default_factory=lambda: dict(STATUS_LABELS))
+
+
+async def choose_course(session: AsyncSession, *, slug: str | None) -> tuple[list, Course, CourseVersion]:
+    courses = await content_service.list_courses(session)
+    if not courses:
+        raise NotFound("コースがまだ登録されていません。")
+    if slug is None:
+        return courses, courses[0][0], courses[0][1]
+    chosen = next(((c, v) for c, v in courses if c.slug == slug), None)
+    if chosen is None:
+        raise NotFound("コースが見つかりません。")
+    return courses, chosen[0], chosen[1]
+
+
+async def roster_filter_for(
+    session: AsyncSession, *, scope: Scope, query: DashboardQuery, course: Course
+) -> tuple[RosterFilter, Department | None]:
+    department = None
+    if query.department is not None:
+        department = await org_service.get_department_in_scope(session, department_id=query.department, scope=scope)
+    roster_filter = RosterFilter(course_id=course.id, department_path=department.path if department else None,
+                                 status=query.status, name=query.q or None)  # fmt: skip
+    return roster_filter, department
+
+
+async def question_definitions(session: AsyncSession, *, version_id: int) -> dict[str, dict[str, Any]]:
+    quizzes = await quiz_service.quizzes_of_version(session, version_id=version_id)
+    return {record["def"]["id"]: record["def"] for q in quizzes.values() for record in q.questions}
+
+
+async def build(session: AsyncSession, *, scope: Scope, query: DashboardQuery, now: datetime) -> Dashboard:
+    courses, course, version = await choose_course(session, slug=query.course)
+    roster_filter, department = await roster_filter_for(session, scope=scope, query=query, course=course)
+    departments = await org_service.departments_in_scope(session, scope=scope)
+    everyone = RosterFilter(course_id=course.id, department_path=roster_filter.department_path)
+    headline = await service.headline(session, scope=scope, roster_filter=everyone, now=now)
+    groups = service.roll_up(
+        await service.by_department(session, scope=scope, roster_filter=everyone, now=now),
+        service.chart_groups(departments, department.path if department else None),
+    )
+    page = await service.employee_page(session, scope=scope, roster_filter=roster_filter, now=now, sort=query.sort,
+                                       descending=query.dir == "desc", page=query.page)  # fmt: skip
+    dashboard = Dashboard(courses, course, version, query, departments, department, roster_filter, headline,
+                          groups, page)  # fmt: skip
+    await _add_analysis(session, dashboard, scope=scope, everyone=everyone, now=now)
+    return dashboard
+
+
+async def _add_analysis(
+    session: AsyncSession, dashboard: Dashboard, *, scope: Scope, everyone: RosterFilter, now: datetime
+) -> None:
+    version = dashboard.version
+    dashboard.charts["departments"] = charts.bar_chart("chart-departments", "部署別の修了率", [
+        charts.BarItem(g.name, g.completion_rate, f"修了 {g.completed}/{g.assigned}人・期限超過 {g.overdue}人")
+        for g in dashboard.groups
+    ])  # fmt: skip
+
+    today = now.astimezone(TIMEZONE).date()
+    per_day = await analysis.completions_by_day(session, scope=scope, roster_filter=everyone, now=now)
+    series = analysis.cumulative_series(per_day, today=today)
+    dashboard.due_at = await analysis.most_common_due_date(session, scope=scope, roster_filter=everyone, now=now)
+    marker_index, marker_label = None, None
+    if dashboard.due_at is not None:
+        due_day = dashboard.due_at.astimezone(TIMEZONE).date()
+        days = [day for day, _ in series]
+        if due_day in days:
+            marker_index, marker_label = days.index(due_day), f"期限 {due_day:%m/%d}"
+    dashboard.charts["timeline"] = charts.line_chart(
+        "chart-timeline", "修了者数の推移(直近30日)",
+        [charts.LinePoint(f"{day.month}/{day.day}", value) for day, value in series],
+        target=dashboard.headline.assigned, marker_index=marker_index, marker_label=marker_label,
+    )  # fmt: skip
+
+    lessons = [lesson for lesson in await lessons_service.list_lessons(session, version_id=version.id)
+               if not lesson.is_appendix]  # fmt: skip
+    quizzes = await quiz_service.quizzes_of_version(session, version_id=version.id)
+    rows = await analysis.funnel(
+        session,
+        scope=scope,
+        roster_filter=everyone,
+        now=now,
+        lessons=[(lesson.slug, lesson.title, lesson.slug in quizzes) for lesson in lessons],
+    )
+    dashboard.charts["funnel"] = charts.funnel_chart(
+        "chart-funnel", "レッスンごとの進み具合",
+        [charts.FunnelStep(r.title, r.opened, r.read, r.passed) for r in rows], dashboard.headline.assigned,
+    )  # fmt: skip
+
+    definitions = await question_definitions(session, version_id=version.id)
+    dashboard.items = await analysis.item_analysis(session, scope=scope, roster_filter=everyone, now=now,
+                                                   definitions=definitions)  # fmt: skip
+    group_departments = [d for d in dashboard.departments if d.id in {g.department_id for g in dashboard.groups}]
+    dashboard.misconceptions = await analysis.misconceptions(
+        session, scope=scope, roster_filter=everyone, now=now, labels=version.misconceptions, groups=group_departments
+    )

@@ -1,0 +1,203 @@
+"""Scope is enforced on every page, export and API route; the pages answer the manager's questions."""
+
+import csv
+import io
+import re
+
+import httpx
+import pytest
+from bs4 import BeautifulSoup
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.quiz.models import Attempt
+from tests.conftest import sign_in
+from tests.org_fixture import Org
+
+
+def names_in_table(html: str) -> list[str]:
+    soup = BeautifulSoup(html, "html.parser")
+    return sorted(a.get_text() for a in soup.select("#employee-table tbody td:nth-of-type(2) a"))
+
+
+async def test_learners_cannot_open_the_dashboard(client: httpx.AsyncClient, org: Org) -> None:
+    await sign_in(client, "e1@example.com")
+    assert (await client.get("/dashboard")).status_code == 403
+    assert (await client.get(f"/dashboard/employees/{org.users['e2'].id}")).status_code == 403
+
+
+async def test_manager_sees_only_their_subtree(client: httpx.AsyncClient, org: Org) -> None:
+    await sign_in(client, "manager.a@example.com")
+    page = await client.get("/dashboard")
+    assert page.status_code == 200
+    assert names_in_table(page.text) == ["社員1", "社員2", "社員3"]
+    figures = {dt.get_text(): dd.get_text(strip=True) for dt, dd in zip(
+        BeautifulSoup(page.text, "html.parser").select(".figure dt"),
+        BeautifulSoup(page.text, "html.parser").select(".figure dd"), strict=True)}  # fmt: skip
+    assert figures["対象者"] == "3人" and figures["期限超過"] == "2人" and figures["修了率"] == "33.3%"
+    outside = org.users["e4"]
+    assert (await client.get(f"/dashboard/employees/{outside.id}")).status_code == 404
+    assert (await client.get(f"/dashboard?department={org.departments['店舗部'].id}")).status_code == 404
+    assert (await client.get(f"/dashboard?department={org.departments['本社'].id}")).status_code == 404
+    searched = await client.get("/dashboard", params={"q": "社員4"})
+    assert names_in_table(searched.text) == []
+
+
+async def test_attempts_are_visible_only_inside_the_scope(
+    client: httpx.AsyncClient, db: AsyncSession, org: Org
+) -> None:
+    attempt_id = await db.scalar(select(Attempt.id).where(Attempt.user_id == org.users["e3"].id))
+    await sign_in(client, "manager.a@example.com")
+    detail = await client.get(f"/dashboard/attempts/{attempt_id}")
+    assert detail.status_code == 200 and "社員3" in detail.text and "解説" in detail.text
+    await sign_in(client, "manager.b@example.com")
+    assert (await client.get(f"/dashboard/attempts/{attempt_id}")).status_code == 404
+
+
+async def test_drill_down_into_a_department_and_an_employee(client: httpx.AsyncClient, org: Org) -> None:
+    await sign_in(client, "admin@example.com")
+    page = await client.get(f"/dashboard?department={org.departments['第一課'].id}")
+    assert names_in_table(page.text) == ["社員2", "社員3"]
+    person = await client.get(f"/dashboard/employees/{org.users['e2'].id}")
+    soup = BeautifulSoup(person.text, "html.parser")
+    assert soup.h1.get_text() == "社員2"
+    assert len(soup.select("a[href^='/dashboard/attempts/']")) == 2  # both lesson tests, each with its detail
+
+
+async def test_table_filters_sorts_and_paginates_as_an_htmx_fragment(client: httpx.AsyncClient, org: Org) -> None:
+    await sign_in(client, "admin@example.com")
+    headers = {"HX-Request": "true", "HX-Target": "employee-table"}
+    fragment = await client.get("/dashboard", params={"sort": "progress", "dir": "desc"}, headers=headers)
+    assert fragment.status_code == 200 and "<html" not in fragment.text
+    first = BeautifulSoup(fragment.text, "html.parser").select_one("tbody tr td:nth-of-type(2)").get_text()
+    assert first == "社員2"  # the one who finished comes first
+    overdue = await client.get("/dashboard", params={"status": "overdue"}, headers=headers)
+    assert names_in_table(overdue.text) == ["社員1", "社員3", "社員5"]
+    bad = await client.get("/dashboard", params={"sort": "password"})
+    assert bad.status_code == 422
+
+
+async def test_csv_export_opens_in_excel_and_neutralises_formulas(
+    client: httpx.AsyncClient, db: AsyncSession, org: Org
+) -> None:
+    org.users["e5"].display_name = '=HYPERLINK("https://evil.example")'
+    await db.commit()
+    await sign_in(client, "admin@example.com")
+    response = await client.get("/dashboard/export.csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0][:4] == ["氏名", "メールアドレス", "部署", "状況"]
+    assert len(rows) == 6
+    assert '\'=HYPERLINK("https://evil.example")' in [row[0] for row in rows]
+    await sign_in(client, "manager.b@example.com")
+    scoped = list(csv.reader(io.StringIO((await client.get("/dashboard/export.csv")).content.decode("utf-8-sig"))))
+    assert sorted(row[1] for row in scoped[1:]) == ["e4@example.com", "e5@example.com"]
+
+
+async def _new_token(client: httpx.AsyncClient) -> str:
+    page = await client.post("/account/tokens", data={"name": "BI"})
+    token = BeautifulSoup(page.text, "html.parser").select_one("code.token").get_text()
+    assert re.fullmatch(r"lms_[A-Za-z0-9_-]{40,}", token)
+    return token
+
+
+async def test_api_is_scoped_like_its_owner_and_stops_when_revoked(client: httpx.AsyncClient, org: Org) -> None:
+    await sign_in(client, "manager.a@example.com")
+    token = await _new_token(client)
+    client.cookies.clear()
+    auth = {"Authorization": f"Bearer {token}"}
+    summary = (await client.get("/api/v1/summary", headers=auth)).json()
+    assert (summary["assigned"], summary["completed"], summary["overdue"]) == (3, 1, 2)
+    employees = (await client.get("/api/v1/employees", headers=auth)).json()
+    assert sorted(item["email"] for item in employees["items"]) == [
+        "e1@example.com",
+        "e2@example.com",
+        "e3@example.com",
+    ]
+    refused = await client.get(f"/api/v1/employees?department={org.departments['店舗部'].id}", headers=auth)
+    assert refused.status_code == 404 and refused.json() == {"detail": "部署が見つかりません。"}
+    items = (await client.get("/api/v1/items", headers=auth)).json()
+    assert next(i for i in items if i["question_id"] == "b-single")["answered"] == 2
+    assert (await client.get("/api/v1/summary")).status_code == 401
+
+    await sign_in(client, "manager.a@example.com")
+    tokens = BeautifulSoup((await client.get("/account/tokens")).text, "html.parser")
+    revoke = tokens.select_one("form[action$='/revoke']")["action"]
+    await client.post(revoke)
+    client.cookies.clear()
+    assert (await client.get("/api/v1/summary", headers=auth)).status_code == 401
+
+
+async def test_learner_tokens_are_refused(client: httpx.AsyncClient, org: Org) -> None:
+    await sign_in(client, "e1@example.com")
+    assert (await client.post("/account/tokens", data={"name": "x"})).status_code == 403
+
+
+async def test_api_is_documented_in_openapi(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/api/openapi.json")).json()
+    assert {"/api/v1/summary", "/api/v1/employees", "/api/v1/items", "/api/v1/misconceptions"} <= set(schema["paths"])
+    assert "HTTPBearer" in schema["components"]["securitySchemes"]
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on a free local port, collecting what it receives."""
+    from aiosmtpd.controller import Controller
+
+    class Collect:
+        def __init__(self) -> None:
+            self.messages: list[tuple[str, list[str], bytes]] = []
+
+        async def handle_DATA(self, server, session, envelope):
+            self.messages.append((envelope.mail_from, envelope.rcpt_tos, envelope.content))
+            return "250 OK"
+
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = Collect()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield controller, handler
+    controller.stop()
+
+
+async def test_reminders_go_through_smtp_and_are_logged(
+    app, client: httpx.AsyncClient, db: AsyncSession, org: Org, smtp_server
+) -> None:
+    controller, handler = smtp_server
+    app.state.settings = app.state.settings.model_copy(update={
+        "smtp_host": "127.0.0.1", "smtp_port": controller.port, "smtp_starttls": False})  # fmt: skip
+    await sign_in(client, "manager.a@example.com")
+    response = await client.post("/dashboard/remind", data={"course": org.course.slug, "all_overdue": "true"})
+    assert response.status_code == 303 and "reminded=2" in response.headers["location"]
+    assert sorted(rcpt[0] for _from, rcpt, _body in handler.messages) == ["e1@example.com", "e3@example.com"]
+    from email import message_from_bytes, policy
+
+    mail = message_from_bytes(handler.messages[0][2], policy=policy.default)
+    assert mail["Subject"] == "【受講のお願い】テスト用ミニコース"
+    assert "/courses/mini-course" in mail.get_content()
+    await sign_in(client, "admin@example.com")
+    outbox = BeautifulSoup((await client.get("/admin/outbox")).text, "html.parser")
+    assert len(outbox.select("details")) == 2 and len(outbox.select(".badge-passed")) == 2
+    person = await client.get(f"/dashboard/employees/{org.users['e1'].id}")
+    assert "督促の記録" in person.text and "まだ督促していません" not in person.text
+
+
+async def test_without_smtp_reminders_wait_in_the_outbox(client: httpx.AsyncClient, org: Org) -> None:
+    await sign_in(client, "manager.b@example.com")
+    # manager B picks e4 (not late, in scope) and e1 (outside B's scope): only e4 is reminded
+    response = await client.post("/dashboard/remind", data={
+        "course": org.course.slug, "user_ids": [str(org.users["e4"].id), str(org.users["e1"].id)]})  # fmt: skip
+    assert "reminded=1" in response.headers["location"]
+    await sign_in(client, "admin@example.com")
+    outbox = BeautifulSoup((await client.get("/admin/outbox")).text, "html.parser")
+    summaries = [summary.get_text(" ", strip=True) for summary in outbox.select("summary")]
+    assert len(summaries) == 1 and "e4@example.com" in summaries[0]
+    assert len(outbox.select(".badge-not_started")) == 1
+    await sign_in(client, "manager.b@example.com")
+    assert (await client.get("/admin/outbox")).status_code == 403
