@@ -19,12 +19,16 @@ db_app = typer.Typer(help="データベース", no_args_is_help=True)
 content_app = typer.Typer(help="コースパックの検証と取り込み", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(content_app, name="content")
+bench_app = typer.Typer(help="ベンチマーク用のデータ", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
 
 T = TypeVar("T")
 
 
 def _run_in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run one unit of work in a transaction: all of it is stored, or none of it."""
+
+    import app.models  # noqa: F401 - every model registered, so foreign keys between domains resolve
 
     async def main() -> T:
         engine = make_engine(get_settings())
@@ -138,6 +142,60 @@ def demo(if_empty: Annotated[bool, typer.Option(help="do nothing when users alre
     for account in accounts[:6]:
         typer.echo(f"  {account.role:<8} {account.email:<28} {account.name}({account.department})")
     typer.echo(f"  ほか employee01〜{len(accounts) - 4:02d}@example.com(受講者)")
+
+
+user_app = typer.Typer(help="ユーザー", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("create")
+def user_create(
+    email: str,
+    name: Annotated[str, typer.Option(help="表示名")],
+    role: Annotated[str, typer.Option(help="learner, manager or admin")] = "learner",
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)] = "",
+) -> None:
+    """Create a user (for the first admin of a new installation, or scripts)."""
+    from app.auth import service
+    from app.auth.models import Role
+
+    if role not in {r.value for r in Role}:
+        typer.echo("role は learner, manager, admin のいずれかにしてください。", err=True)
+        raise typer.Exit(2)
+    if len(password) < 12:
+        typer.echo("パスワードは12文字以上にしてください。", err=True)
+        raise typer.Exit(2)
+    _run_in_session(
+        lambda s: service.create_user(s, email=email, password=password, display_name=name, role=Role(role))
+    )
+    typer.echo(f"{email}({role})を作成しました。")
+
+
+@bench_app.command("seed")
+def bench_seed(
+    employees: Annotated[int, typer.Option(min=1, max=1_000_000)] = 100_000,
+    course: str = "kasuhara-basics",
+    seed: int = 1,
+) -> None:
+    """Add a large organisation (departments, managers, employees with history) for benchmarks."""
+    import time
+
+    from app import scale
+
+    if get_settings().env is Environment.PRODUCTION:
+        typer.echo("LMS_ENV=production ではベンチマーク用データを作成できません。", err=True)
+        raise typer.Exit(1)
+    started = time.perf_counter()
+    report = _run_in_session(lambda s: scale.seed(s, employees=employees, course_slug=course, seed=seed))
+    typer.echo(
+        f"{report.employees:,} 人、{report.departments} 部署を作成しました({time.perf_counter() - started:.0f} 秒)。"
+    )
+    for table, count in sorted(report.rows.items()):
+        typer.echo(f"  {table:<24} {count:>10,}")
+    typer.echo(
+        f"事業本部の管理職: {report.division_manager} / 部の管理職: {report.department_manager}"
+        f"(パスワード {scale.PASSWORD})"
+    )
 
 
 @app.command("serve")

@@ -4,15 +4,14 @@ from app.assignments.models import Assignment
 from app.auth.models import ApiToken, User, UserSession
 from app.content.models import Asset, Course, CourseVersion
 from app.core.db import Base
-from app.dashboard.models import Reminder
+from app.dashboard.models import MisconceptionStat, QuestionStat, Reminder, WrongAnswerStat
 from app.lessons.models import Lesson
 from app.mail.models import OutboxMessage
 from app.org.models import Department, ManagedDepartment
 from app.progress.models import CourseCompletion, CourseStatus, Enrollment, LessonProgress
-from app.quiz.models import AnswerMisconception, Attempt, AttemptAnswer, Quiz
+from app.quiz.models import Attempt, AttemptAnswer, Quiz
 
 __all__ = [
-    "AnswerMisconception",
     "ApiToken",
     "Asset",
     "Assignment",
@@ -28,9 +27,12 @@ __all__ = [
     "Lesson",
     "LessonProgress",
     "ManagedDepartment",
+    "MisconceptionStat",
     "OutboxMessage",
+    "QuestionStat",
     "Quiz",
     "Reminder",
     "User",
     "UserSession",
+    "WrongAnswerStat",
 ]  # fmt: skip

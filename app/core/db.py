@@ -114,3 +114,19 @@ async def insert_or_update(
     else:
         statement = statement.on_conflict_do_nothing(index_elements=conflict_columns)
     await session.execute(statement)
+
+
+async def increment(session: AsyncSession, model: type[Base], *, keys: dict[str, Any], deltas: dict[str, int]) -> None:
+    """Add to counters in one statement: INSERT the row, or on conflict add the deltas to the stored values.
+    Atomic under concurrency on both SQLite and PostgreSQL."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    table = model.__table__
+    statement = insert(model).values(**keys, **deltas)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(keys), set_={name: table.c[name] + statement.excluded[name] for name in deltas}
+    )
+    await session.execute(statement)

@@ -9,15 +9,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Integer, String, cast, func, select
+from sqlalchemy import Date, and_, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import User
+from app.dashboard.models import MisconceptionStat, QuestionStat, WrongAnswerStat
 from app.dashboard.roster import RosterFilter, roster_query
+from app.dashboard.service import owner_of
 from app.org.models import Department
 from app.org.scope import Scope
 from app.progress.models import CourseStatus, Enrollment, LessonProgress
-from app.quiz.models import AnswerMisconception, Attempt, AttemptAnswer
+from app.quiz.models import Attempt
 from app.quiz.views import RATING_LABELS
 
 
@@ -51,11 +52,6 @@ class MisconceptionRow:
     correction: str
     count: int
     by_group: dict[str, int]
-
-
-def _in_roster(scope: Scope, roster_filter: RosterFilter, now: datetime) -> Any:
-    """The user ids on the roster, as a subquery other tables can be filtered by."""
-    return roster_query(scope, roster_filter, now, Enrollment.user_id).scalar_subquery()
 
 
 def _day(column: Any, dialect: str) -> Any:
@@ -114,17 +110,24 @@ async def funnel(
     lessons: list[tuple[str, str, bool]],
 ) -> list[FunnelRow]:
     """For each (slug, title, has test): how many on the roster opened it, read it, and passed its test."""
-    members = _in_roster(scope, roster_filter, now)
     reading = await session.execute(
-        select(LessonProgress.lesson_slug, func.count(), func.count(LessonProgress.read_at))
-        .where(LessonProgress.course_id == roster_filter.course_id, LessonProgress.user_id.in_(members))
+        roster_query(scope, roster_filter, now, LessonProgress.lesson_slug, func.count(),
+                     func.count(LessonProgress.read_at))
+        .join(LessonProgress, and_(LessonProgress.user_id == Enrollment.user_id,
+                                   LessonProgress.course_id == Enrollment.course_id))
         .group_by(LessonProgress.lesson_slug)
-    )
+    )  # fmt: skip
     opened_read = {slug: (int(o), int(r)) for slug, o, r in reading}
+    passed_users = (
+        select(Attempt.user_id, Attempt.lesson_slug)
+        .where(Attempt.course_id == roster_filter.course_id, Attempt.passed.is_(True))
+        .distinct()
+        .subquery()
+    )
     passing = await session.execute(
-        select(Attempt.lesson_slug, func.count(func.distinct(Attempt.user_id)))
-        .where(Attempt.course_id == roster_filter.course_id, Attempt.passed.is_(True), Attempt.user_id.in_(members))
-        .group_by(Attempt.lesson_slug)
+        roster_query(scope, roster_filter, now, passed_users.c.lesson_slug, func.count())
+        .join(passed_users, passed_users.c.user_id == Enrollment.user_id)
+        .group_by(passed_users.c.lesson_slug)
     )
     passed = {slug: int(n) for slug, n in passing}
     return [
@@ -157,6 +160,14 @@ def describe_answer(definition: dict[str, Any] | None, raw: str) -> str:
     return str(answer)
 
 
+def _stats_in_scope(model: Any, scope: Scope, roster_filter: RosterFilter) -> list[Any]:
+    """WHERE clauses keeping the counters of this course in the scope (and the chosen department's subtree)."""
+    where = [model.course_id == roster_filter.course_id, scope.department_filter(Department.path)]
+    if roster_filter.department_path:
+        where.append(Department.path.startswith(roster_filter.department_path, autoescape=True))
+    return where
+
+
 async def item_analysis(
     session: AsyncSession,
     *,
@@ -166,46 +177,31 @@ async def item_analysis(
     definitions: dict[str, dict[str, Any]],
 ) -> list[ItemRow]:
     """Per question: answers, correct answers and the most chosen wrong answer, worst first."""
-    members = _in_roster(scope, roster_filter, now)
-    graded = (
-        select(AttemptAnswer.question_id, AttemptAnswer.is_correct, AttemptAnswer.answer)
-        .join(Attempt, Attempt.id == AttemptAnswer.attempt_id)
-        .where(
-            Attempt.course_id == roster_filter.course_id,
-            Attempt.submitted_at.is_not(None),
-            Attempt.user_id.in_(members),
-        )
-        .subquery()
-    )
     totals = await session.execute(
-        select(graded.c.question_id, func.count(), func.sum(cast(graded.c.is_correct, Integer))).group_by(
-            graded.c.question_id
-        )
+        select(QuestionStat.question_id, func.sum(QuestionStat.answered), func.sum(QuestionStat.correct))
+        .join(Department, Department.id == QuestionStat.department_id)
+        .where(*_stats_in_scope(QuestionStat, scope, roster_filter))
+        .group_by(QuestionStat.question_id)
     )
-    answer_text = cast(graded.c.answer, String)
     wrong = await session.execute(
-        select(graded.c.question_id, answer_text, func.count())
-        .where(graded.c.is_correct.is_(False), graded.c.answer.is_not(None), answer_text != "null")
-        .group_by(graded.c.question_id, answer_text)
+        select(WrongAnswerStat.question_id, WrongAnswerStat.answer, func.sum(WrongAnswerStat.count))
+        .join(Department, Department.id == WrongAnswerStat.department_id)
+        .where(*_stats_in_scope(WrongAnswerStat, scope, roster_filter))
+        .group_by(WrongAnswerStat.question_id, WrongAnswerStat.answer)
     )
     top: dict[str, tuple[str, int]] = {}
     for question_id, raw, count in wrong:
-        if question_id not in top or count > top[question_id][1]:
+        if question_id not in top or int(count) > top[question_id][1]:
             top[question_id] = (raw, int(count))
     rows = []
     for question_id, answered, correct in totals:
         definition = definitions.get(question_id)
         raw, count = top.get(question_id, (None, 0))
-        rows.append(
-            ItemRow(
-                question_id=question_id,
-                prompt=(definition or {}).get("prompt", question_id),
-                answered=int(answered),
-                correct=int(correct or 0),
-                top_wrong=describe_answer(definition, raw) if raw else None,
-                top_wrong_count=count,
-            )
-        )
+        rows.append(ItemRow(
+            question_id=question_id, prompt=(definition or {}).get("prompt", question_id), answered=int(answered),
+            correct=int(correct or 0), top_wrong=describe_answer(definition, raw) if raw else None,
+            top_wrong_count=count,
+        ))  # fmt: skip
     return sorted(rows, key=lambda row: (row.correct_rate, -row.answered))
 
 
@@ -218,21 +214,19 @@ async def misconceptions(
     labels: dict[str, dict[str, str]],
     groups: list[Department],
 ) -> list[MisconceptionRow]:
-    """Misconceptions chosen on the roster, most frequent first, with the count per chart department."""
-    members = _in_roster(scope, roster_filter, now)
+    """Misconceptions chosen in the scope, most frequent first, with the count per chart department."""
     rows = await session.execute(
-        select(AnswerMisconception.misconception, Department.path, func.count())
-        .join(Attempt, Attempt.id == AnswerMisconception.attempt_id)
-        .join(User, User.id == Attempt.user_id)
-        .join(Department, Department.id == User.department_id, isouter=True)
-        .where(Attempt.course_id == roster_filter.course_id, Attempt.user_id.in_(members))
-        .group_by(AnswerMisconception.misconception, Department.path)
+        select(MisconceptionStat.misconception, Department.path, func.sum(MisconceptionStat.count))
+        .join(Department, Department.id == MisconceptionStat.department_id)
+        .where(*_stats_in_scope(MisconceptionStat, scope, roster_filter))
+        .group_by(MisconceptionStat.misconception, Department.path)
     )
     totals: Counter[str] = Counter()
     per_group: dict[str, Counter[str]] = defaultdict(Counter)
+    by_path = {group.path: group for group in groups}
     for key, path, count in rows:
         totals[key] += int(count)
-        owner = max((g for g in groups if path and path.startswith(g.path)), key=lambda g: len(g.path), default=None)
+        owner = owner_of(path, by_path)
         if owner is not None:
             per_group[key][owner.name] += int(count)
     return [

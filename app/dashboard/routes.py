@@ -39,11 +39,11 @@ QueryDep = Annotated[DashboardQuery, Query()]
 
 @router.get("")
 async def dashboard(request: Request, db: SessionDep, user: CurrentUser, scope: ScopeDep, query: QueryDep) -> Response:
-    board = await view.build(db, scope=scope, query=query, now=utcnow())
-    context = {"d": board, "q": query}
     if is_htmx(request) and request.headers.get("HX-Target") == "employee-table":
-        return render(request, "dashboard/dashboard.html", context, block="employee_table")
-    return render(request, "dashboard/dashboard.html", context)
+        table = await view.build_table(db, scope=scope, query=query, now=utcnow())
+        return render(request, "dashboard/dashboard.html", {"d": table, "q": query}, block="employee_table")
+    board = await view.build(db, scope=scope, query=query, now=utcnow())
+    return render(request, "dashboard/dashboard.html", {"d": board, "q": query})
 
 
 @router.get("/employees/{user_id}")

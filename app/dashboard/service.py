@@ -89,11 +89,24 @@ async def by_department(
     return [DepartmentFigures(int(i), n, p, int(a), int(c), int(o)) for i, n, p, a, c, o in rows if i is not None]
 
 
+def owner_of(path: str | None, groups_by_path: dict[str, Any]) -> Any:
+    """The group whose subtree holds `path`: the longest group path that is a prefix of it (walks the ids)."""
+    if not path:
+        return None
+    parts = path.strip("/").split("/")
+    for length in range(len(parts), 0, -1):
+        group = groups_by_path.get("/" + "/".join(parts[:length]) + "/")
+        if group is not None:
+            return group
+    return None
+
+
 def roll_up(figures: list[DepartmentFigures], groups: list[Department]) -> list[DepartmentFigures]:
     """Add each department's figures to the group (a department of the chart) whose subtree contains it."""
+    by_path = {group.path: group for group in groups}
     totals = {group.id: [0, 0, 0] for group in groups}
     for item in figures:
-        owner = max((g for g in groups if item.path.startswith(g.path)), key=lambda g: len(g.path), default=None)
+        owner = owner_of(item.path, by_path)
         if owner is not None:
             for index, value in enumerate((item.assigned, item.completed, item.overdue)):
                 totals[owner.id][index] += value
@@ -105,9 +118,13 @@ def chart_groups(departments: list[Department], root_path: str | None) -> list[D
     direct members), or the top of the scope when none is chosen."""
     if root_path:
         depth = root_path.count("/")
-        return [d for d in departments if d.path == root_path or (d.path.startswith(root_path)
-                                                                   and d.path.count("/") == depth + 1)]  # fmt: skip
-    tops = [d for d in departments if not any(d.path != o.path and d.path.startswith(o.path) for o in departments)]
+        return [
+            d
+            for d in departments
+            if d.path == root_path or (d.path.startswith(root_path) and d.path.count("/") == depth + 1)
+        ]
+    in_scope = {d.id for d in departments}
+    tops = [d for d in departments if d.parent_id not in in_scope]
     if len(tops) == 1:
         return chart_groups(departments, tops[0].path)
     return tops

@@ -31,9 +31,9 @@ class Dashboard:
     departments: list[Department]
     department: Department | None
     roster_filter: RosterFilter
-    headline: service.Headline
-    groups: list[service.DepartmentFigures]
     page: service.Page
+    headline: service.Headline | None = None
+    groups: list[service.DepartmentFigures] = field(default_factory=list)
     charts: dict[str, charts.Chart] = field(default_factory=dict)
     items: list[analysis.ItemRow] = field(default_factory=list)
     misconceptions: list[analysis.MisconceptionRow] = field(default_factory=list)
@@ -81,16 +81,26 @@ async def build(session: AsyncSession, *, scope: Scope, query: DashboardQuery, n
     )
     page = await service.employee_page(session, scope=scope, roster_filter=roster_filter, now=now, sort=query.sort,
                                        descending=query.dir == "desc", page=query.page)  # fmt: skip
-    dashboard = Dashboard(courses, course, version, query, departments, department, roster_filter, headline,
-                          groups, page)  # fmt: skip
+    dashboard = Dashboard(courses, course, version, query, departments, department, roster_filter, page, headline,
+                          groups)  # fmt: skip
     await _add_analysis(session, dashboard, scope=scope, everyone=everyone, now=now)
     return dashboard
+
+
+async def build_table(session: AsyncSession, *, scope: Scope, query: DashboardQuery, now: datetime) -> Dashboard:
+    """Only the employee table: what an HTMX sort, filter or page change needs, nothing else."""
+    courses, course, version = await choose_course(session, slug=query.course)
+    roster_filter, department = await roster_filter_for(session, scope=scope, query=query, course=course)
+    page = await service.employee_page(session, scope=scope, roster_filter=roster_filter, now=now, sort=query.sort,
+                                       descending=query.dir == "desc", page=query.page)  # fmt: skip
+    return Dashboard(courses, course, version, query, [], department, roster_filter, page)
 
 
 async def _add_analysis(
     session: AsyncSession, dashboard: Dashboard, *, scope: Scope, everyone: RosterFilter, now: datetime
 ) -> None:
-    version = dashboard.version
+    version, headline = dashboard.version, dashboard.headline
+    assert headline is not None
     dashboard.charts["departments"] = charts.bar_chart("chart-departments", "部署別の修了率", [
         charts.BarItem(g.name, g.completion_rate, f"修了 {g.completed}/{g.assigned}人・期限超過 {g.overdue}人")
         for g in dashboard.groups
@@ -109,7 +119,7 @@ async def _add_analysis(
     dashboard.charts["timeline"] = charts.line_chart(
         "chart-timeline", "修了者数の推移(直近30日)",
         [charts.LinePoint(f"{day.month}/{day.day}", value) for day, value in series],
-        target=dashboard.headline.assigned, marker_index=marker_index, marker_label=marker_label,
+        target=headline.assigned, marker_index=marker_index, marker_label=marker_label,
     )  # fmt: skip
 
     lessons = [lesson for lesson in await lessons_service.list_lessons(session, version_id=version.id)
@@ -124,7 +134,7 @@ async def _add_analysis(
     )
     dashboard.charts["funnel"] = charts.funnel_chart(
         "chart-funnel", "レッスンごとの進み具合",
-        [charts.FunnelStep(r.title, r.opened, r.read, r.passed) for r in rows], dashboard.headline.assigned,
+        [charts.FunnelStep(r.title, r.opened, r.read, r.passed) for r in rows], headline.assigned,
     )  # fmt: skip
 
     definitions = await question_definitions(session, version_id=version.id)

@@ -59,14 +59,3 @@ class AttemptAnswer(Base):
     credit: Mapped[float | None] = mapped_column(Float)
     is_correct: Mapped[bool | None] = mapped_column(Boolean)
     misconceptions: Mapped[list[str] | None] = mapped_column(JSON)
-
-
-class AnswerMisconception(Base):
-    """A misconception an answer reflected, one row each, so reports can count them per department in SQL."""
-
-    __tablename__ = "answer_misconceptions"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    answer_id: Mapped[int] = mapped_column(ForeignKey("attempt_answers.id", ondelete="CASCADE"), index=True)
-    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"), index=True)
-    misconception: Mapped[str] = mapped_column(String(63))

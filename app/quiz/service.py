@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.db import insert_or_update, utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.quiz import scoring
-from app.quiz.models import AnswerMisconception, Attempt, AttemptAnswer, Quiz
+from app.quiz.models import Attempt, AttemptAnswer, Quiz
 from app.quiz.paper import draw_paper
 
 
@@ -225,11 +225,11 @@ async def submit_attempt(
         row.credit, row.is_correct, row.misconceptions = result.credit, result.is_correct, result.misconceptions
         graded.append(row)
     await session.flush()
-    session.add_all(
-        AnswerMisconception(answer_id=row.id, attempt_id=attempt.id, misconception=key)
-        for row in graded
-        for key in row.misconceptions or []
-    )
+    from app.dashboard import stats  # the counters managers' reports read
+
+    await stats.record_graded_answers(session, course_id=attempt.course_id, user_id=attempt.user_id, graded=[
+        (row.question_id, row.answer, bool(row.is_correct), list(row.misconceptions or [])) for row in graded
+    ])  # fmt: skip
     total = scoring.score_attempt(results, pass_mark=quiz.pass_mark)
     await session.refresh(attempt)
     attempt.score, attempt.passed = total.percent, total.passed

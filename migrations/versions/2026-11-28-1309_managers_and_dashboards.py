@@ -137,19 +137,6 @@ def upgrade() -> None:
     with op.batch_alter_table('reminders', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_reminders_user_id'), ['user_id'], unique=False)
 
-    op.create_table('answer_misconceptions',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('answer_id', sa.Integer(), nullable=False),
-    sa.Column('attempt_id', sa.Integer(), nullable=False),
-    sa.Column('misconception', sa.String(length=63), nullable=False),
-    sa.ForeignKeyConstraint(['answer_id'], ['attempt_answers.id'], name=op.f('fk_answer_misconceptions_answer_id_attempt_answers'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['attempt_id'], ['attempts.id'], name=op.f('fk_answer_misconceptions_attempt_id_attempts'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_answer_misconceptions'))
-    )
-    with op.batch_alter_table('answer_misconceptions', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_answer_misconceptions_answer_id'), ['answer_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_answer_misconceptions_attempt_id'), ['attempt_id'], unique=False)
-
     with op.batch_alter_table('departments', schema=None) as batch_op:
         batch_op.add_column(sa.Column('path', sa.String(length=1000), nullable=False, server_default=''))
         batch_op.create_index(batch_op.f('ix_departments_path'), ['path'], unique=False)
@@ -162,11 +149,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_departments_path'))
         batch_op.drop_column('path')
 
-    with op.batch_alter_table('answer_misconceptions', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_answer_misconceptions_attempt_id'))
-        batch_op.drop_index(batch_op.f('ix_answer_misconceptions_answer_id'))
-
-    op.drop_table('answer_misconceptions')
     with op.batch_alter_table('reminders', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_reminders_user_id'))
 
