@@ -4,7 +4,15 @@ from app.assignments.models import Assignment
 from app.auth.models import ApiToken, User, UserSession
 from app.content.models import Asset, Course, CourseVersion
 from app.core.db import Base
-from app.dashboard.models import MisconceptionStat, QuestionStat, Reminder, WrongAnswerStat
+from app.dashboard.models import (
+    CompletionDayStat,
+    LessonStat,
+    MisconceptionStat,
+    QuestionStat,
+    Reminder,
+    RosterStat,
+    WrongAnswerStat,
+)
 from app.lessons.models import Lesson
 from app.mail.models import OutboxMessage
 from app.org.models import Department, ManagedDepartment
@@ -18,6 +26,7 @@ __all__ = [
     "Attempt",
     "AttemptAnswer",
     "Base",
+    "CompletionDayStat",
     "Course",
     "CourseCompletion",
     "CourseStatus",
@@ -26,12 +35,14 @@ __all__ = [
     "Enrollment",
     "Lesson",
     "LessonProgress",
+    "LessonStat",
     "ManagedDepartment",
     "MisconceptionStat",
     "OutboxMessage",
     "QuestionStat",
     "Quiz",
     "Reminder",
+    "RosterStat",
     "User",
     "UserSession",
     "WrongAnswerStat",

@@ -24,7 +24,9 @@ from app.auth import service as auth_service
 from app.auth.models import Role, User
 from app.content import service as content_service
 from app.core.db import utcnow
-from app.dashboard.models import MisconceptionStat, QuestionStat, WrongAnswerStat
+from app.core.templating import TIMEZONE
+from app.dashboard import stats
+from app.dashboard.models import CompletionDayStat, LessonStat, MisconceptionStat, QuestionStat, WrongAnswerStat
 from app.dashboard.stats import answer_key
 from app.demo import answer_form
 from app.org.models import Department, ManagedDepartment
@@ -58,6 +60,18 @@ async def _insert(session: AsyncSession, table: Table, rows: Iterable[dict[str, 
     if batch:
         await session.execute(insert(table), batch)
         report.rows[table.name] = report.rows.get(table.name, 0) + len(batch)
+
+
+async def _resync_sequences(session: AsyncSession, tables: list[str]) -> None:
+    """Rows were written with explicit ids: move PostgreSQL's id sequences past them."""
+    if session.bind is None or session.bind.dialect.name != "postgresql":
+        return
+    from sqlalchemy import text
+
+    for table in tables:
+        await session.execute(text(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))"
+        ))  # fmt: skip
 
 
 async def _next_id(session: AsyncSession, column: Any) -> int:
@@ -132,6 +146,7 @@ async def seed(
     await session.flush()
     await assignment_service.sync_roster(session, course_id=course.id)
 
+    await _resync_sequences(session, ["departments", "users"])
     department_of = {first_employee + i: sections[i % len(sections)] for i in range(employees)}
     await _history(session, rng=rng, report=report, course=course, version=version, department_of=department_of,
                    now=now)  # fmt: skip
@@ -156,6 +171,8 @@ async def _history(session: AsyncSession, *, rng: random.Random, report: SeedRep
     correct: Counter[tuple[int, str]] = Counter()
     wrong: Counter[tuple[int, str, str]] = Counter()
     chosen: Counter[tuple[int, str]] = Counter()
+    lesson_counts: Counter[tuple[int, str, str]] = Counter()
+    completion_days: Counter[tuple[int, Any]] = Counter()
 
     async def flush_batches(force: bool = False) -> None:
         # Parents before children: attempts before their answers.
@@ -182,6 +199,8 @@ async def _history(session: AsyncSession, *, rng: random.Random, report: SeedRep
             progress_rows.append({"user_id": user_id, "course_id": course.id, "lesson_slug": lesson.slug,
                                   "first_opened_at": started, "last_opened_at": started, "read_at": started,
                                   "read_version_id": version.id, "seconds_spent": rng.randint(300, 1500)})  # fmt: skip
+            lesson_counts[department_id, lesson.slug, "opened"] += 1
+            lesson_counts[department_id, lesson.slug, "read"] += 1
             quiz = quizzes.get(lesson.slug)
             if quiz is None:
                 continue
@@ -239,12 +258,14 @@ async def _history(session: AsyncSession, *, rng: random.Random, report: SeedRep
                 attempts_count += 1
                 skill = min(1.0, skill + 0.2)
                 if total.passed:
+                    lesson_counts[department_id, lesson.slug, "passed"] += 1
                     tests_passed += 1
                     scores.append(total.percent)
                     break
         completed = reached == len(lessons) and tests_passed == len(lessons)
         completed_at = now - timedelta(days=rng.randint(0, 29), hours=rng.randint(0, 10)) if completed else None
         if completed:
+            completion_days[department_id, completed_at.astimezone(TIMEZONE).date()] += 1
             completion_rows.append({"user_id": user_id, "course_id": course.id, "version_id": version.id,
                                     "completed_at": completed_at})  # fmt: skip
         if reached or attempts_count:
@@ -273,3 +294,22 @@ async def _history(session: AsyncSession, *, rng: random.Random, report: SeedRep
         ({**place, "department_id": d, "misconception": k, "count": n} for (d, k), n in chosen.items()),
         report,
     )
+    lesson_keys = sorted({(d, slug) for d, slug, _event in lesson_counts})
+    await _insert(
+        session,
+        LessonStat.__table__,
+        (
+            {**place, "department_id": d, "lesson_slug": slug, "opened": lesson_counts[d, slug, "opened"],
+             "read": lesson_counts[d, slug, "read"], "passed": lesson_counts[d, slug, "passed"]}
+            for d, slug in lesson_keys
+        ),
+        report,
+    )  # fmt: skip
+    await stats.recount_roster(session, course_id=course.id)
+    await _insert(
+        session,
+        CompletionDayStat.__table__,
+        ({**place, "department_id": d, "day": day, "count": n} for (d, day), n in completion_days.items()),
+        report,
+    )
+    await _resync_sequences(session, ["attempts", "attempt_answers"])

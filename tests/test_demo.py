@@ -37,5 +37,17 @@ async def test_demo_organisation_has_the_promised_accounts_and_varied_progress(
     completions = await db.scalar(select(func.count(CourseCompletion.id)))
     assert 0 < completions < 20  # some finished, most did not
 
+    from app.core.db import utcnow
+    from app.dashboard import service as dashboard_service
+    from app.dashboard.roster import RosterFilter
+    from app.org.scope import EVERYTHING
+
+    basics, _version = await content_service.get_course(db, slug="kasuhara-basics")
+    whole = RosterFilter(course_id=basics.id)
+    now = utcnow()
+    counted = await dashboard_service.headline(db, scope=EVERYTHING, roster_filter=whole, now=now)
+    assert counted == await dashboard_service.headline_from_roster(db, scope=EVERYTHING, roster_filter=whole, now=now)
+    assert counted.assigned == 23 and counted.overdue > 0
+
     for email in ("admin@example.com", "manager@example.com", "learner@example.com"):
         assert (await sign_in(client, email, demo.DEMO_PASSWORD)).status_code == 303

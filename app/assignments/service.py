@@ -58,9 +58,16 @@ async def _upsert_roster(session: AsyncSession, rows: Select) -> None:
 
 async def sync_roster(session: AsyncSession, *, course_id: int, user_ids: Sequence[int] | None = None) -> None:
     """Bring enrollments of one course in line with its assignments (for some users, or everyone)."""
+    from app.dashboard import stats
+
     await _upsert_roster(session, _department_roster(course_id, user_ids))
     # Direct assignments run second so that their due date wins over the department's.
     await _upsert_roster(session, _direct_roster(course_id, user_ids))
+    departments = None
+    if user_ids is not None:
+        found = await session.scalars(select(User.department_id).where(User.id.in_(user_ids)).distinct())
+        departments = [d for d in found if d is not None]
+    await stats.recount_roster(session, course_id=course_id, department_ids=departments)
 
 
 async def sync_user(session: AsyncSession, *, user_id: int) -> None:

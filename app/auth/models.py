@@ -20,7 +20,7 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
-    display_name: Mapped[str] = mapped_column(String(200))
+    display_name: Mapped[str] = mapped_column(String(200), index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default=Role.LEARNER.value)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -98,8 +98,9 @@ async def insert_or_update(
     values: dict[str, Any],
     conflict_columns: list[str],
     update_columns: list[str] | None = None,
-) -> None:
-    """INSERT … ON CONFLICT DO UPDATE (or DO NOTHING when update_columns is empty), on SQLite and PostgreSQL."""
+) -> int:
+    """INSERT … ON CONFLICT DO UPDATE (or DO NOTHING when update_columns is empty), on SQLite and PostgreSQL.
+    Returns the row count: with DO NOTHING, 1 when the row was inserted and 0 when it already existed."""
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -113,7 +114,8 @@ async def insert_or_update(
         )
     else:
         statement = statement.on_conflict_do_nothing(index_elements=conflict_columns)
-    await session.execute(statement)
+    result = await session.execute(statement)
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def increment(session: AsyncSession, model: type[Base], *, keys: dict[str, Any], deltas: dict[str, int]) -> None:

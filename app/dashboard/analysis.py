@@ -9,16 +9,20 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, and_, cast, func, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.dashboard.models import MisconceptionStat, QuestionStat, WrongAnswerStat
-from app.dashboard.roster import RosterFilter, roster_query
-from app.dashboard.service import owner_of
+from app.dashboard.models import (
+    CompletionDayStat,
+    LessonStat,
+    MisconceptionStat,
+    QuestionStat,
+    RosterStat,
+    WrongAnswerStat,
+)
+from app.dashboard.roster import RosterFilter
 from app.org.models import Department
 from app.org.scope import Scope
-from app.progress.models import CourseStatus, Enrollment, LessonProgress
-from app.quiz.models import Attempt
 from app.quiz.views import RATING_LABELS
 
 
@@ -54,24 +58,16 @@ class MisconceptionRow:
     by_group: dict[str, int]
 
 
-def _day(column: Any, dialect: str) -> Any:
-    """The calendar day in Japan (the app's users' day, not UTC's)."""
-    if dialect == "sqlite":
-        return func.date(column, "+9 hours")
-    return cast(func.timezone("Asia/Tokyo", column), Date)
-
-
 async def completions_by_day(
     session: AsyncSession, *, scope: Scope, roster_filter: RosterFilter, now: datetime
 ) -> dict[date, int]:
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    day = _day(CourseStatus.completed_at, dialect)
-    statement = (
-        roster_query(scope, roster_filter, now, day.label("day"), func.count())
-        .where(CourseStatus.completed_at.is_not(None))
-        .group_by(day)
+    """Completions per day (in Japan) in the departments in view, from the daily counters."""
+    rows = await session.execute(
+        select(CompletionDayStat.day, func.sum(CompletionDayStat.count))
+        .join(Department, Department.id == CompletionDayStat.department_id)
+        .where(*_stats_in_scope(CompletionDayStat, scope, roster_filter))
+        .group_by(CompletionDayStat.day)
     )
-    rows = await session.execute(statement)
     return {value if isinstance(value, date) else date.fromisoformat(str(value)): int(n) for value, n in rows}
 
 
@@ -90,11 +86,13 @@ def cumulative_series(per_day: dict[date, int], *, today: date, days: int = 30) 
 async def most_common_due_date(
     session: AsyncSession, *, scope: Scope, roster_filter: RosterFilter, now: datetime
 ) -> datetime | None:
+    """The due date that applies to the most people in view."""
     statement = (
-        roster_query(scope, roster_filter, now, Enrollment.due_at, func.count().label("n"))
-        .where(Enrollment.due_at.is_not(None))
-        .group_by(Enrollment.due_at)
-        .order_by(func.count().desc())
+        select(RosterStat.due_at, func.sum(RosterStat.assigned))
+        .join(Department, Department.id == RosterStat.department_id)
+        .where(*_stats_in_scope(RosterStat, scope, roster_filter), RosterStat.due_at.is_not(None))
+        .group_by(RosterStat.due_at)
+        .order_by(func.sum(RosterStat.assigned).desc())
         .limit(1)
     )
     row = (await session.execute(statement)).first()
@@ -109,31 +107,20 @@ async def funnel(
     now: datetime,
     lessons: list[tuple[str, str, bool]],
 ) -> list[FunnelRow]:
-    """For each (slug, title, has test): how many on the roster opened it, read it, and passed its test."""
-    reading = await session.execute(
-        roster_query(scope, roster_filter, now, LessonProgress.lesson_slug, func.count(),
-                     func.count(LessonProgress.read_at))
-        .join(LessonProgress, and_(LessonProgress.user_id == Enrollment.user_id,
-                                   LessonProgress.course_id == Enrollment.course_id))
-        .group_by(LessonProgress.lesson_slug)
+    """For each (slug, title, has test): how many opened it, read it and passed its test, from the counters."""
+    rows = await session.execute(
+        select(LessonStat.lesson_slug, func.sum(LessonStat.opened), func.sum(LessonStat.read),
+               func.sum(LessonStat.passed))
+        .join(Department, Department.id == LessonStat.department_id)
+        .where(*_stats_in_scope(LessonStat, scope, roster_filter))
+        .group_by(LessonStat.lesson_slug)
     )  # fmt: skip
-    opened_read = {slug: (int(o), int(r)) for slug, o, r in reading}
-    passed_users = (
-        select(Attempt.user_id, Attempt.lesson_slug)
-        .where(Attempt.course_id == roster_filter.course_id, Attempt.passed.is_(True))
-        .distinct()
-        .subquery()
-    )
-    passing = await session.execute(
-        roster_query(scope, roster_filter, now, passed_users.c.lesson_slug, func.count())
-        .join(passed_users, passed_users.c.user_id == Enrollment.user_id)
-        .group_by(passed_users.c.lesson_slug)
-    )
-    passed = {slug: int(n) for slug, n in passing}
-    return [
-        FunnelRow(slug, title, *opened_read.get(slug, (0, 0)), passed.get(slug, 0) if has_test else None)
-        for slug, title, has_test in lessons
-    ]
+    counts = {slug: (int(o), int(r), int(p)) for slug, o, r, p in rows}
+    rows_out = []
+    for slug, title, has_test in lessons:
+        opened, read, passed = counts.get(slug, (0, 0, 0))
+        rows_out.append(FunnelRow(slug, title, opened, read, passed if has_test else None))
+    return rows_out
 
 
 def describe_answer(definition: dict[str, Any] | None, raw: str) -> str:
@@ -215,20 +202,25 @@ async def misconceptions(
     groups: list[Department],
 ) -> list[MisconceptionRow]:
     """Misconceptions chosen in the scope, most frequent first, with the count per chart department."""
+    # Each department's counts go to the chart group whose subtree holds it; the deepest group wins.
+    groups_deepest_first = sorted(groups, key=lambda g: len(g.path), reverse=True)
+    group_of = (
+        case(*[(Department.path.startswith(g.path, autoescape=True), g.name) for g in groups_deepest_first], else_="")
+        if groups
+        else literal("")
+    )
     rows = await session.execute(
-        select(MisconceptionStat.misconception, Department.path, func.sum(MisconceptionStat.count))
+        select(MisconceptionStat.misconception, group_of, func.sum(MisconceptionStat.count))
         .join(Department, Department.id == MisconceptionStat.department_id)
         .where(*_stats_in_scope(MisconceptionStat, scope, roster_filter))
-        .group_by(MisconceptionStat.misconception, Department.path)
+        .group_by(MisconceptionStat.misconception, group_of)
     )
     totals: Counter[str] = Counter()
     per_group: dict[str, Counter[str]] = defaultdict(Counter)
-    by_path = {group.path: group for group in groups}
-    for key, path, count in rows:
+    for key, group_name, count in rows:
         totals[key] += int(count)
-        owner = owner_of(path, by_path)
-        if owner is not None:
-            per_group[key][owner.name] += int(count)
+        if group_name:
+            per_group[key][group_name] += int(count)
     return [
         MisconceptionRow(
             key,

@@ -63,12 +63,13 @@ def status_expression() -> ColumnElement[str]:
 
 
 def roster_query(scope: Scope, roster_filter: RosterFilter, now: datetime, *columns: object) -> Select:
-    """SELECT columns FROM the course's active, in-scope enrollments with their user, department and status."""
+    """SELECT columns FROM the course's active, in-scope enrollments with their user, department and status.
+    Employees without a department are not on any roster (as in the counters of app.dashboard.stats)."""
     statement = (
         select(*columns)
         .select_from(Enrollment)
         .join(User, User.id == Enrollment.user_id)
-        .join(Department, Department.id == User.department_id, isouter=scope.everything)
+        .join(Department, Department.id == User.department_id)
         .outerjoin(
             CourseStatus,
             and_(CourseStatus.user_id == Enrollment.user_id, CourseStatus.course_id == Enrollment.course_id),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -36,3 +37,95 @@ async def record_graded_answers(
                             deltas={"count": 1})  # fmt: skip
         for key in misconceptions:
             await increment(session, MisconceptionStat, keys={**place, "misconception": key}, deltas={"count": 1})
+
+
+async def recount_roster(session: AsyncSession, *, course_id: int, department_ids: list[int] | None = None) -> None:
+    """Rebuild the roster counters of a course (or of some departments) from enrollments and statuses.
+    Call after anything that changes who is enrolled, their due date, department or active flag."""
+    from sqlalchemy import delete, func, insert
+
+    from app.dashboard.models import RosterStat
+    from app.progress.models import CourseStatus, Enrollment
+
+    stale = delete(RosterStat).where(RosterStat.course_id == course_id)
+    if department_ids is not None:
+        stale = stale.where(RosterStat.department_id.in_(department_ids))
+    await session.execute(stale)
+    counts = (
+        select(
+            Enrollment.course_id, User.department_id, Enrollment.due_at, func.count(),
+            func.count(CourseStatus.started_at), func.count(CourseStatus.completed_at),
+            func.coalesce(func.sum(CourseStatus.best_score), 0.0), func.count(CourseStatus.best_score),
+        )
+        .join(User, User.id == Enrollment.user_id)
+        .outerjoin(CourseStatus, (CourseStatus.user_id == Enrollment.user_id) & (CourseStatus.course_id == course_id))
+        .where(Enrollment.course_id == course_id, User.is_active.is_(True), User.department_id.is_not(None))
+        .group_by(Enrollment.course_id, User.department_id, Enrollment.due_at)
+    )  # fmt: skip
+    if department_ids is not None:
+        counts = counts.where(User.department_id.in_(department_ids))
+    columns = ["course_id", "department_id", "due_at", "assigned", "started", "completed", "score_sum", "score_count"]
+    await session.execute(insert(RosterStat).from_select(columns, counts))
+
+
+async def adjust_roster(
+    session: AsyncSession,
+    *,
+    course_id: int,
+    user_id: int,
+    started: int = 0,
+    completed: int = 0,
+    score_sum: float = 0.0,
+    score_count: int = 0,
+) -> None:
+    """Apply one learner's change (first start, completion, a new best score) to their roster counter."""
+    from sqlalchemy import update
+
+    from app.dashboard.models import RosterStat
+    from app.progress.models import Enrollment
+
+    if not (started or completed or score_sum or score_count):
+        return
+    row = (await session.execute(
+        select(User.department_id, Enrollment.due_at)
+        .join(Enrollment, (Enrollment.user_id == User.id) & (Enrollment.course_id == course_id))
+        .where(User.id == user_id, User.is_active.is_(True))
+    )).first()  # fmt: skip
+    if row is None or row.department_id is None:
+        return  # not on the roster: nothing the dashboard counts
+    due_match = RosterStat.due_at.is_(None) if row.due_at is None else RosterStat.due_at == row.due_at
+    await session.execute(
+        update(RosterStat)
+        .where(RosterStat.course_id == course_id, RosterStat.department_id == row.department_id, due_match)
+        .values(started=RosterStat.started + started, completed=RosterStat.completed + completed,
+                score_sum=RosterStat.score_sum + score_sum, score_count=RosterStat.score_count + score_count)
+    )  # fmt: skip
+
+
+async def count_lesson_event(
+    session: AsyncSession, *, course_id: int, user_id: int, lesson_slug: str, event: str
+) -> None:
+    """A learner opened, read or passed a lesson for the first time: count it under their department."""
+    from app.dashboard.models import LessonStat
+
+    department_id = await session.scalar(select(User.department_id).where(User.id == user_id))
+    if department_id is None:
+        return
+    await increment(session, LessonStat, keys={"course_id": course_id, "department_id": department_id,
+                                               "lesson_slug": lesson_slug}, deltas={event: 1})  # fmt: skip
+
+
+async def count_completion(session: AsyncSession, *, course_id: int, user_id: int, when: datetime) -> None:
+    """A learner completed the course: count it on the day (in Japan) under their department."""
+    from app.core.templating import TIMEZONE
+    from app.dashboard.models import CompletionDayStat
+
+    department_id = await session.scalar(select(User.department_id).where(User.id == user_id))
+    if department_id is None:
+        return
+    await increment(
+        session,
+        CompletionDayStat,
+        keys={"course_id": course_id, "department_id": department_id, "day": when.astimezone(TIMEZONE).date()},
+        deltas={"count": 1},
+    )

@@ -47,19 +47,33 @@ class CourseProgress:
 
 
 async def open_lesson(session: AsyncSession, *, user_id: int, course_id: int, lesson_slug: str) -> None:
+    from app.dashboard import stats
+
     now = utcnow()
-    await insert_or_update(
+    first_time = await insert_or_update(
         session, LessonProgress,
         values={"user_id": user_id, "course_id": course_id, "lesson_slug": lesson_slug,
                 "first_opened_at": now, "last_opened_at": now, "seconds_spent": 0},
-        conflict_columns=["user_id", "course_id", "lesson_slug"], update_columns=["last_opened_at"],
+        conflict_columns=["user_id", "course_id", "lesson_slug"],
     )  # fmt: skip
+    if first_time:
+        await stats.count_lesson_event(session, course_id=course_id, user_id=user_id, lesson_slug=lesson_slug,
+                                       event="opened")  # fmt: skip
+    else:
+        await session.execute(
+            update(LessonProgress)
+            .where(LessonProgress.user_id == user_id, LessonProgress.course_id == course_id,
+                   LessonProgress.lesson_slug == lesson_slug)
+            .values(last_opened_at=now)
+        )  # fmt: skip
 
 
 async def mark_read(session: AsyncSession, *, user_id: int, course_id: int, lesson_slug: str, version_id: int) -> None:
     """Record that the lesson was read; the first time is kept."""
+    from app.dashboard import stats
+
     await open_lesson(session, user_id=user_id, course_id=course_id, lesson_slug=lesson_slug)
-    await session.execute(
+    first_read = await session.execute(
         update(LessonProgress)
         .where(
             LessonProgress.user_id == user_id,
@@ -69,6 +83,9 @@ async def mark_read(session: AsyncSession, *, user_id: int, course_id: int, less
         )
         .values(read_at=utcnow(), read_version_id=version_id)
     )
+    if first_read.rowcount == 1:
+        await stats.count_lesson_event(session, course_id=course_id, user_id=user_id, lesson_slug=lesson_slug,
+                                       event="read")  # fmt: skip
 
 
 async def add_reading_time(
@@ -154,13 +171,13 @@ async def record_completion_if_met(session: AsyncSession, *, user_id: int, progr
     if not rules.is_complete(progress.version.completion, states,
                              has_final=progress.final_quiz is not None, final_passed=final_passed):  # fmt: skip
         return False
-    await insert_or_update(
+    inserted = await insert_or_update(
         session, CourseCompletion,
         values={"user_id": user_id, "course_id": progress.course.id, "version_id": progress.version.id,
                 "completed_at": utcnow()},
         conflict_columns=["user_id", "course_id"],
     )  # fmt: skip
-    return True
+    return inserted == 1
 
 
 def _status_values(user_id: int, progress: CourseProgress) -> dict[str, object]:
@@ -187,10 +204,19 @@ def _status_values(user_id: int, progress: CourseProgress) -> dict[str, object]:
 
 
 async def refresh(session: AsyncSession, *, user_id: int, course: Course, version: CourseVersion) -> CourseProgress:
-    """Recompute a learner's standing after an activity: record completion once, and keep course_status current."""
+    """Recompute a learner's standing after an activity: record completion once, keep course_status current,
+    and move the dashboard's roster counters by what changed."""
+    from app.dashboard import stats
+
     progress = await progress_for(session, user_id=user_id, course=course, version=version)
-    if await record_completion_if_met(session, user_id=user_id, progress=progress):
+    completed_now = await record_completion_if_met(session, user_id=user_id, progress=progress)
+    if completed_now:
         progress = await progress_for(session, user_id=user_id, course=course, version=version)
+        await stats.count_completion(session, course_id=course.id, user_id=user_id, when=progress.completed_at)
+    before = (await session.execute(
+        select(CourseStatus.started_at, CourseStatus.best_score)
+        .where(CourseStatus.user_id == user_id, CourseStatus.course_id == course.id)
+    )).first()  # fmt: skip
     values = _status_values(user_id, progress)
     update_columns = [name for name in values if name not in ("user_id", "course_id", "started_at")]
     if values["started_at"] is None:
@@ -198,14 +224,26 @@ async def refresh(session: AsyncSession, *, user_id: int, course: Course, versio
     await insert_or_update(
         session, CourseStatus, values=values, conflict_columns=["user_id", "course_id"], update_columns=update_columns
     )
-    # started_at is kept from the first activity; set it now if an earlier row had none.
+    # started_at is kept from the first activity; the UPDATE that sets it is the one that counts the start.
+    started_now = 0
     if values["started_at"] is not None:
-        await session.execute(
-            update(CourseStatus)
-            .where(CourseStatus.user_id == user_id, CourseStatus.course_id == course.id,
-                   CourseStatus.started_at.is_(None))
-            .values(started_at=values["started_at"])
-        )  # fmt: skip
+        if before is None:
+            started_now = 1
+        else:
+            set_start = await session.execute(
+                update(CourseStatus)
+                .where(CourseStatus.user_id == user_id, CourseStatus.course_id == course.id,
+                       CourseStatus.started_at.is_(None))
+                .values(started_at=values["started_at"])
+            )  # fmt: skip
+            started_now = set_start.rowcount
+    old_score = before.best_score if before else None
+    new_score = values["best_score"]
+    await stats.adjust_roster(
+        session, course_id=course.id, user_id=user_id, started=started_now, completed=int(completed_now),
+        score_sum=(new_score or 0.0) - (old_score or 0.0),
+        score_count=int(new_score is not None) - int(old_score is not None),
+    )  # fmt: skip
     return progress
 
 

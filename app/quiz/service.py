@@ -231,6 +231,16 @@ async def submit_attempt(
         (row.question_id, row.answer, bool(row.is_correct), list(row.misconceptions or [])) for row in graded
     ])  # fmt: skip
     total = scoring.score_attempt(results, pass_mark=quiz.pass_mark)
+    if total.passed and attempt.lesson_slug is not None:
+        passed_before = await session.scalar(
+            select(func.count(Attempt.id)).where(
+                Attempt.user_id == attempt.user_id, Attempt.course_id == attempt.course_id,
+                Attempt.lesson_slug == attempt.lesson_slug, Attempt.passed.is_(True), Attempt.id != attempt.id,
+            )
+        )  # fmt: skip
+        if not passed_before:
+            await stats.count_lesson_event(session, course_id=attempt.course_id, user_id=attempt.user_id,
+                                           lesson_slug=attempt.lesson_slug, event="passed")  # fmt: skip
     await session.refresh(attempt)
     attempt.score, attempt.passed = total.percent, total.passed
     await session.flush()

@@ -87,3 +87,34 @@ async def test_timeline_counts_completions_per_day() -> None:
     series = analysis.cumulative_series({today - timedelta(days=40): 2, today - timedelta(days=1): 1, today: 3},
                                         today=today, days=5)  # fmt: skip
     assert [value for _day, value in series] == [2, 2, 2, 3, 6]
+
+
+async def test_counters_match_a_direct_count_for_every_scope(db: AsyncSession, org: Org) -> None:
+    """The roster counters, kept up to date event by event, agree with counting the roster row by row."""
+    now = utcnow()
+    for who in ("admin", "manager_a", "manager_b"):
+        scope = await org_service.scope_for(db, user=org.users[who])
+        for department in [None, *org.departments.values()]:
+            if department is not None and not scope.covers_path(department.path):
+                continue
+            roster_filter = RosterFilter(
+                course_id=org.course.id, department_path=department.path if department else None
+            )
+            counted = await service.headline(db, scope=scope, roster_filter=roster_filter, now=now)
+            direct = await service.headline_from_roster(db, scope=scope, roster_filter=roster_filter, now=now)
+            assert counted == direct, (who, department.name if department else "all")
+
+
+async def test_lesson_funnel_counts_first_open_read_and_pass(db: AsyncSession, org: Org) -> None:
+    rows = await analysis.funnel(
+        db,
+        scope=EVERYTHING,
+        roster_filter=RosterFilter(course_id=org.course.id),
+        now=utcnow(),
+        lessons=[("basics", "基本", True), ("responses", "対応", True)],
+    )
+    assert [(r.opened, r.read, r.passed) for r in rows] == [(3, 2, 1), (1, 1, 1)]
+    scope_b = await org_service.scope_for(db, user=org.users["manager_b"])
+    rows_b = await analysis.funnel(db, scope=scope_b, roster_filter=RosterFilter(course_id=org.course.id),
+                                   now=utcnow(), lessons=[("basics", "基本", True)])  # fmt: skip
+    assert [(r.opened, r.read, r.passed) for r in rows_b] == [(1, 1, 0)]
