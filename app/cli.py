@@ -50,6 +50,15 @@ def db_upgrade(revision: str = "head") -> None:
     typer.echo("データベースを最新の状態にしました。")
 
 
+@db_app.command("analyze")
+def db_analyze() -> None:
+    """Refresh the query planner's statistics (after a bulk import; PostgreSQL's autovacuum also does it)."""
+    from sqlalchemy import text
+
+    _run_in_session(lambda s: s.execute(text("ANALYZE")))
+    typer.echo("統計情報を更新しました。")
+
+
 @db_app.command("downgrade")
 def db_downgrade(revision: str) -> None:
     """Revert migrations down to REVISION ("base" removes every table)."""

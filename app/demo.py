@@ -15,6 +15,7 @@ from app.auth import service as auth_service
 from app.auth.models import Role, User
 from app.content import service as content_service
 from app.core.db import utcnow
+from app.dashboard import stats
 from app.org import service as org_service
 from app.org.models import Department
 from app.org.scope import EVERYTHING
@@ -127,6 +128,8 @@ async def _backdate_completions(session: AsyncSession, rng: random.Random) -> No
         await session.execute(update(CourseStatus).where(CourseStatus.user_id == user_id,
                                                          CourseStatus.course_id == course_id)
                               .values(completed_at=when))  # fmt: skip
+    for course_id in {course_id for _id, _user, course_id in completions}:
+        await stats.recount_completion_days(session, course_id=course_id)
 
 
 async def create_demo(session: AsyncSession, *, seed: int = 7) -> list[DemoAccount]:

@@ -313,3 +313,8 @@ async def _history(session: AsyncSession, *, rng: random.Random, report: SeedRep
         report,
     )
     await _resync_sequences(session, ["attempts", "attempt_answers"])
+    # Fresh statistics, or the planners keep guessing from an empty database (SQLite then sorts 100,000 rows
+    # for a 50-row page instead of walking the name index).
+    from sqlalchemy import text
+
+    await session.execute(text("ANALYZE"))

@@ -48,6 +48,10 @@ async def test_demo_organisation_has_the_promised_accounts_and_varied_progress(
     counted = await dashboard_service.headline(db, scope=EVERYTHING, roster_filter=whole, now=now)
     assert counted == await dashboard_service.headline_from_roster(db, scope=EVERYTHING, roster_filter=whole, now=now)
     assert counted.assigned == 23 and counted.overdue > 0
+    from app.dashboard import analysis
+
+    per_day = await analysis.completions_by_day(db, scope=EVERYTHING, roster_filter=whole, now=now)
+    assert sum(per_day.values()) == counted.completed and len(per_day) > 1  # spread over several days
 
     for email in ("admin@example.com", "manager@example.com", "learner@example.com"):
         assert (await sign_in(client, email, demo.DEMO_PASSWORD)).status_code == 303

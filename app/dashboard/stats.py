@@ -129,3 +129,28 @@ async def count_completion(session: AsyncSession, *, course_id: int, user_id: in
         keys={"course_id": course_id, "department_id": department_id, "day": when.astimezone(TIMEZONE).date()},
         deltas={"count": 1},
     )
+
+
+async def recount_completion_days(session: AsyncSession, *, course_id: int) -> None:
+    """Rebuild the daily completion counters of a course from the completions themselves."""
+    from collections import Counter
+
+    from sqlalchemy import delete
+
+    from app.core.templating import TIMEZONE
+    from app.dashboard.models import CompletionDayStat
+    from app.progress.models import CourseCompletion
+
+    rows = await session.execute(
+        select(User.department_id, CourseCompletion.completed_at)
+        .join(User, User.id == CourseCompletion.user_id)
+        .where(CourseCompletion.course_id == course_id, User.department_id.is_not(None))
+    )
+    days: Counter[tuple[int, Any]] = Counter()
+    for department_id, completed_at in rows:
+        days[department_id, completed_at.astimezone(TIMEZONE).date()] += 1
+    await session.execute(delete(CompletionDayStat).where(CompletionDayStat.course_id == course_id))
+    session.add_all(
+        CompletionDayStat(course_id=course_id, department_id=d, day=day, count=n) for (d, day), n in days.items()
+    )
+    await session.flush()
