@@ -13,7 +13,7 @@ from app.auth.models import User
 from app.content import service as content_service
 from app.core.db import utcnow
 from app.core.deps import SessionDep
-from app.core.errors import AppError, Forbidden
+from app.core.errors import AppError
 from app.dashboard import analysis, service, view
 from app.dashboard.roster import RosterFilter
 from app.dashboard.schemas import DashboardQuery
@@ -39,10 +39,9 @@ async def api_scope(
         user = await auth_service.user_for_api_token(db, token=credentials.credentials)
     if user is None:
         raise InvalidToken()
-    scope = await org_service.scope_for(db, user=user)
-    if scope.is_empty:
-        raise Forbidden("この API は管理者とマネージャーのトークンでだけ使えます。")
-    return scope
+    return await org_service.manager_scope_for(
+        db, user=user, refusal="この API は管理者とマネージャーのトークンでだけ使えます。"
+    )
 
 
 ApiScope = Annotated[Scope, Depends(api_scope)]

@@ -11,7 +11,6 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from app.content import service as content_service
 from app.core.db import utcnow
 from app.core.deps import CurrentUser, SessionDep, SettingsDep
-from app.core.errors import Forbidden
 from app.core.templating import format_datetime, is_htmx, render
 from app.dashboard import people, reminders, service, view
 from app.dashboard.roster import STATUS_LABELS
@@ -27,10 +26,9 @@ router = APIRouter(prefix="/dashboard")
 
 async def manager_scope(db: SessionDep, user: CurrentUser) -> Scope:
     """Managers and admins only; the scope every query below is limited to."""
-    scope = await org_service.scope_for(db, user=user)
-    if scope.is_empty:
-        raise Forbidden("受講状況は管理者とマネージャーだけが見られます。")
-    return scope
+    return await org_service.manager_scope_for(
+        db, user=user, refusal="受講状況は管理者とマネージャーだけが見られます。"
+    )
 
 
 ScopeDep = Annotated[Scope, Depends(manager_scope)]
@@ -53,11 +51,12 @@ async def employee(
     person = await people.get_employee(db, user_id=user_id, scope=scope)
     courses, chosen, version = await view.choose_course(db, slug=course)
     enrollment, status = await people.standing(db, user_id=user_id, course_id=chosen.id)
+    lessons = await lessons_service.list_lessons(db, version_id=version.id)
     context = {"person": person, "courses": courses, "course": chosen, "version": version,
                "enrollment": enrollment, "status": status,
                "attempts": await quiz_service.list_attempts(db, user_id=user_id, course_id=chosen.id),
                "lesson_progress": await people.lesson_progress(db, user_id=user_id, course_id=chosen.id),
-               "lessons": await lessons_service.list_lessons(db, version_id=version.id),
+               "lessons": lessons, "lesson_titles": {lesson.slug: lesson.title for lesson in lessons},
                "reminders": await reminders.reminders_for(db, user_id=user_id, course_id=chosen.id)}  # fmt: skip
     return render(request, "dashboard/employee.html", context)
 

@@ -19,6 +19,11 @@ from app.progress.models import CourseStatus
 PAGE_SIZE = 50
 
 
+def completion_rate(completed: int, assigned: int) -> float:
+    """Percent completed, one decimal; 0 when nobody is assigned."""
+    return round(100 * completed / assigned, 1) if assigned else 0.0
+
+
 @dataclass(frozen=True)
 class Headline:
     assigned: int
@@ -30,7 +35,7 @@ class Headline:
 
     @property
     def completion_rate(self) -> float:
-        return round(100 * self.completed / self.assigned, 1) if self.assigned else 0.0
+        return completion_rate(self.completed, self.assigned)
 
     def as_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "completion_rate": self.completion_rate}
@@ -47,7 +52,7 @@ class DepartmentFigures:
 
     @property
     def completion_rate(self) -> float:
-        return round(100 * self.completed / self.assigned, 1) if self.assigned else 0.0
+        return completion_rate(self.completed, self.assigned)
 
 
 @dataclass(frozen=True)

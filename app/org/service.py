@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role, User
-from app.core.errors import NotFound
+from app.core.errors import Forbidden, NotFound
 from app.org.models import Department, ManagedDepartment
 from app.org.scope import EVERYTHING, NOTHING, Scope
 
@@ -71,3 +71,11 @@ async def get_department_in_scope(session: AsyncSession, *, department_id: int, 
 
 def depth(department: Department) -> int:
     return department.path.count("/") - 2
+
+
+async def manager_scope_for(session: AsyncSession, *, user: User, refusal: str) -> Scope:
+    """The scope of a manager or admin; Forbidden (with `refusal`) for anyone who manages nothing."""
+    scope = await scope_for(session, user=user)
+    if scope.is_empty:
+        raise Forbidden(refusal)
+    return scope
