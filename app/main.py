@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -88,4 +89,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                dashboard_router, assignments_router, mail_router, api_router)  # fmt: skip
     for router in routers:
         app.include_router(router)
+    # Everything alive now (modules, metadata, templates) lives as long as the worker: moving it out of the
+    # collector's reach stops full collections from walking it mid-request. Measured on the admin dashboard at
+    # 100,000 employees: p95 155 ms -> 112 ms (docs/performance.md).
+    gc.collect()
+    gc.freeze()
     return app
