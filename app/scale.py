@@ -33,8 +33,7 @@ from app.org.models import Department, ManagedDepartment
 from app.progress.models import CourseCompletion, CourseStatus, LessonProgress
 from app.quiz import scoring
 from app.quiz.models import Attempt, AttemptAnswer
-from app.quiz.paper import draw_paper
-from app.quiz.service import parse_answer
+from app.quiz.service import paper_for, parse_answer
 
 BATCH = 5000
 PASSWORD = "bench-password"
@@ -206,13 +205,7 @@ async def _history(session: AsyncSession, *, rng: random.Random, report: SeedRep
                 continue
             for _try in range(3):
                 seed = rng.randrange(2**31)
-                paper = draw_paper(
-                    [r["def"] for r in quiz.questions],
-                    seed=seed,
-                    draw=quiz.draw,
-                    shuffle_questions=quiz.shuffle_questions,
-                    shuffle_choices=quiz.shuffle_choices,
-                )
+                paper = paper_for(quiz, seed=seed)
                 results = []
                 for entry in paper:
                     definition, question = parsed[lesson.slug][entry["id"]]

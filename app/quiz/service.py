@@ -72,6 +72,17 @@ async def list_attempts(
     return list(result)
 
 
+def paper_for(quiz: Quiz, *, seed: int) -> list[dict[str, Any]]:
+    """The questions (and choice orders) an attempt with this seed shows, following the quiz's settings."""
+    return draw_paper(
+        [record["def"] for record in quiz.questions],
+        seed=seed,
+        draw=quiz.draw,
+        shuffle_questions=quiz.shuffle_questions,
+        shuffle_choices=quiz.shuffle_choices,
+    )
+
+
 async def start_attempt(session: AsyncSession, *, user_id: int, course_id: int, quiz: Quiz) -> Attempt:
     """Resume the learner's unfinished attempt at this test, or start a new one while attempts remain."""
     attempts = await list_attempts(session, user_id=user_id, course_id=course_id, lesson_slug=quiz.lesson_slug)
@@ -87,13 +98,7 @@ async def start_attempt(session: AsyncSession, *, user_id: int, course_id: int, 
         course_id=course_id,
         lesson_slug=quiz.lesson_slug,
         seed=seed,
-        paper=draw_paper(
-            [record["def"] for record in quiz.questions],
-            seed=seed,
-            draw=quiz.draw,
-            shuffle_questions=quiz.shuffle_questions,
-            shuffle_choices=quiz.shuffle_choices,
-        ),
+        paper=paper_for(quiz, seed=seed),
     )
     session.add(attempt)
     await session.flush()
