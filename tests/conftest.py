@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
+from app.assignments import service as assignment_service
 from app.auth import service as auth_service
 from app.auth.models import Role, User
 from app.content import service as content_service
@@ -25,7 +26,7 @@ from app.core import migrate
 from app.core.config import Environment, Settings
 from app.main import create_app
 from app.models import Base
-from app.progress import service as progress_service
+from app.org.scope import EVERYTHING
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MINI_COURSE = FIXTURES / "mini-course"
@@ -128,7 +129,8 @@ async def mini_course(db: AsyncSession) -> Course:
 @pytest.fixture
 async def learner(db: AsyncSession, mini_course: Course) -> User:
     user = await make_user(db, "learner@example.com")
-    await progress_service.enroll(db, user_id=user.id, course_id=mini_course.id)
+    await assignment_service.assign(db, course_id=mini_course.id, scope=EVERYTHING, created_by=None, due_at=None,
+                                    user_id=user.id)  # fmt: skip
     await db.commit()
     return user
 

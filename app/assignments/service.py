@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assignments.models import Assignment
 from app.auth.models import User
-from app.core.db import utcnow
+from app.core.db import upsert_insert, utcnow
 from app.core.errors import InvalidInput, NotFound
 from app.org.models import Department
 from app.org.scope import Scope
@@ -43,11 +43,7 @@ def _direct_roster(course_id: int, user_ids: Sequence[int] | None) -> Select:
 
 
 async def _upsert_roster(session: AsyncSession, rows: Select) -> None:
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = upsert_insert(session)
     columns = ["user_id", "course_id", "due_at", "assigned_at"]
     statement = insert(Enrollment).from_select(columns, rows)
     statement = statement.on_conflict_do_update(

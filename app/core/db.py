@@ -91,6 +91,15 @@ async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncItera
             raise
 
 
+def upsert_insert(session: AsyncSession) -> Any:
+    """The dialect's `insert` (SQLite or PostgreSQL), the one that offers ON CONFLICT."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
 async def insert_or_update(
     session: AsyncSession,
     model: type[Base],
@@ -101,11 +110,7 @@ async def insert_or_update(
 ) -> int:
     """INSERT … ON CONFLICT DO UPDATE (or DO NOTHING when update_columns is empty), on SQLite and PostgreSQL.
     Returns the row count: with DO NOTHING, 1 when the row was inserted and 0 when it already existed."""
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = upsert_insert(session)
     statement = insert(model).values(**values)
     if update_columns:
         statement = statement.on_conflict_do_update(
@@ -121,11 +126,7 @@ async def insert_or_update(
 async def increment(session: AsyncSession, model: type[Base], *, keys: dict[str, Any], deltas: dict[str, int]) -> None:
     """Add to counters in one statement: INSERT the row, or on conflict add the deltas to the stored values.
     Atomic under concurrency on both SQLite and PostgreSQL."""
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = upsert_insert(session)
     table = model.__table__
     statement = insert(model).values(**keys, **deltas)
     statement = statement.on_conflict_do_update(

@@ -19,12 +19,17 @@ def answer_key(answer: Any) -> str:
     return json.dumps(answer, ensure_ascii=False, separators=(",", ":"), sort_keys=True)[:1000]
 
 
+async def _department_of(session: AsyncSession, user_id: int) -> int | None:
+    """Counters are kept under the learner's department at the time of the event."""
+    return await session.scalar(select(User.department_id).where(User.id == user_id))
+
+
 async def record_graded_answers(
     session: AsyncSession, *, course_id: int, user_id: int, graded: list[tuple[str, Any, bool, list[str]]]
 ) -> None:
     """Count one submitted attempt: (question id, answer, correct?, misconceptions) per question on its paper.
     Counted under the learner's department at the time; employees without a department are not counted."""
-    department_id = await session.scalar(select(User.department_id).where(User.id == user_id))
+    department_id = await _department_of(session, user_id)
     if department_id is None:
         return
     place = {"course_id": course_id, "department_id": department_id}
@@ -108,7 +113,7 @@ async def count_lesson_event(
     """A learner opened, read or passed a lesson for the first time: count it under their department."""
     from app.dashboard.models import LessonStat
 
-    department_id = await session.scalar(select(User.department_id).where(User.id == user_id))
+    department_id = await _department_of(session, user_id)
     if department_id is None:
         return
     await increment(session, LessonStat, keys={"course_id": course_id, "department_id": department_id,
@@ -120,7 +125,7 @@ async def count_completion(session: AsyncSession, *, course_id: int, user_id: in
     from app.core.templating import TIMEZONE
     from app.dashboard.models import CompletionDayStat
 
-    department_id = await session.scalar(select(User.department_id).where(User.id == user_id))
+    department_id = await _department_of(session, user_id)
     if department_id is None:
         return
     await increment(

@@ -69,10 +69,6 @@ async def get_department_in_scope(session: AsyncSession, *, department_id: int, 
     return department
 
 
-def depth(department: Department) -> int:
-    return department.path.count("/") - 2
-
-
 async def manager_scope_for(session: AsyncSession, *, user: User, refusal: str) -> Scope:
     """The scope of a manager or admin; Forbidden (with `refusal`) for anyone who manages nothing."""
     scope = await scope_for(session, user=user)

@@ -247,14 +247,6 @@ async def refresh(session: AsyncSession, *, user_id: int, course: Course, versio
     return progress
 
 
-async def enroll(session: AsyncSession, *, user_id: int, course_id: int, due_at: datetime | None = None) -> None:
-    await insert_or_update(
-        session, Enrollment,
-        values={"user_id": user_id, "course_id": course_id, "due_at": due_at, "assigned_at": utcnow()},
-        conflict_columns=["user_id", "course_id"], update_columns=["due_at"],
-    )  # fmt: skip
-
-
 async def enrolled_course_ids(session: AsyncSession, *, user_id: int) -> list[int]:
     result = await session.scalars(select(Enrollment.course_id).where(Enrollment.user_id == user_id))
     return list(result)
