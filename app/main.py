@@ -13,8 +13,11 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from app.admin.content_routes import router as admin_content_router
+from app.admin.user_routes import router as admin_users_router
 from app.api.routes import router as api_router
 from app.assignments.routes import router as assignments_router
+from app.audit.routes import router as audit_router
 from app.auth.routes import router as auth_router
 from app.auth.tokens import router as tokens_router
 from app.content.routes import router as content_router
@@ -29,6 +32,7 @@ from app.lessons.routes import router as lessons_router
 from app.mail.routes import router as mail_router
 from app.progress.routes import router as progress_router
 from app.quiz.routes import router as quiz_router
+from app.users.routes import router as password_router
 
 STATIC_DIR = Path(__file__).parent / "static"
 UNGUARDED_PREFIXES = ("/static/", "/healthz")
@@ -86,7 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return RedirectResponse("/my" if user else "/login", status_code=303)
 
     routers = (auth_router, tokens_router, progress_router, lessons_router, quiz_router, content_router,
-               dashboard_router, assignments_router, mail_router, api_router)  # fmt: skip
+               dashboard_router, assignments_router, mail_router, api_router, admin_content_router, admin_users_router,
+               audit_router, password_router)  # fmt: skip
     for router in routers:
         app.include_router(router)
     # Everything alive now (modules, metadata, templates) lives as long as the worker: moving it out of the

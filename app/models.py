@@ -1,8 +1,9 @@
 """Imports every domain's models so that Base.metadata is complete (Alembic and tests use this)."""
 
 from app.assignments.models import Assignment
+from app.audit.models import AuditEvent
 from app.auth.models import ApiToken, User, UserSession
-from app.content.models import Asset, Course, CourseVersion
+from app.content.models import Asset, Course, CourseVersion, PackFile
 from app.core.db import Base
 from app.dashboard.models import (
     CompletionDayStat,
@@ -18,6 +19,7 @@ from app.mail.models import OutboxMessage
 from app.org.models import Department, ManagedDepartment
 from app.progress.models import CourseCompletion, CourseStatus, Enrollment, LessonProgress
 from app.quiz.models import Attempt, AttemptAnswer, Quiz
+from app.users.models import PasswordSetToken, UserImport
 
 __all__ = [
     "ApiToken",
@@ -25,6 +27,7 @@ __all__ = [
     "Assignment",
     "Attempt",
     "AttemptAnswer",
+    "AuditEvent",
     "Base",
     "CompletionDayStat",
     "Course",
@@ -39,11 +42,14 @@ __all__ = [
     "ManagedDepartment",
     "MisconceptionStat",
     "OutboxMessage",
+    "PackFile",
+    "PasswordSetToken",
     "QuestionStat",
     "Quiz",
     "Reminder",
     "RosterStat",
     "User",
+    "UserImport",
     "UserSession",
     "WrongAnswerStat",
 ]  # fmt: skip

@@ -36,7 +36,7 @@ class DepartmentOut(BaseModel):
 class EmployeeOut(BaseModel):
     user_id: int
     name: str
-    email: str
+    email: str | None
     department_id: int | None
     department: str | None
     status: str

@@ -48,7 +48,7 @@ async def create_assignment(
     due_at = datetime.combine(due_date, time(23, 59), tzinfo=TIMEZONE) if due_date else None
     user_id = None
     if email.strip():
-        target = await auth_service.find_user_by_email(db, email=email)
+        target = await auth_service.find_by_login(db, login=email)
         if target is None:
             return await _page(request, db, scope, error=f"{email} の受講者が見つかりません。", status_code=422)
         user_id = target.id

@@ -19,11 +19,15 @@ class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(320), unique=True)
+    # Front-line staff often have no company e-mail: they sign in with their 社員番号 instead.
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    employee_number: Mapped[str | None] = mapped_column(String(50), unique=True)
     display_name: Mapped[str] = mapped_column(String(200), index=True)
-    password_hash: Mapped[str] = mapped_column(String(255))
+    # None until the person sets a password through a one-time link.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default=Role.LEARNER.value)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -4,8 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import service
+from app.auth.models import User
+from app.core.config import Settings
 from app.core.deps import (
     SESSION_COOKIE,
     OptionalUser,
@@ -17,7 +20,7 @@ from app.core.deps import (
 from app.core.templating import render
 
 router = APIRouter()
-FAILED_SIGN_IN = "メールアドレスまたはパスワードが正しくありません。"
+FAILED_SIGN_IN = "メールアドレス(社員番号)またはパスワードが正しくありません。"
 
 
 def safe_next(target: str | None) -> str:
@@ -43,15 +46,22 @@ async def login(
     password: Annotated[str, Form(max_length=1024)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/my",
 ) -> Response:
-    user = await service.authenticate(db, email=email, password=password) if email and password else None
+    user = await service.authenticate(db, login=email, password=password) if email and password else None
     if user is None:
         context = {"next": safe_next(next), "email": email, "error": FAILED_SIGN_IN}
         return render(request, "auth/login.html", context, status_code=401)
+    return await start_browser_session(request, db, settings, user=user, target=safe_next(next))
+
+
+async def start_browser_session(
+    request: Request, db: AsyncSession, settings: Settings, *, user: User, target: str
+) -> Response:
+    """Sign the browser in with a fresh session (never the one it came with) and send it to `target`."""
     old_token = session_token(request, settings)
     if old_token:
         await service.end_session(db, token=old_token)
     token = await service.start_session(db, user=user)
-    response = RedirectResponse(safe_next(next), status_code=303)
+    response = RedirectResponse(target, status_code=303)
     secure = settings.cookie_secure if settings.cookie_secure is not None else request.url.scheme == "https"
     response.set_cookie(
         SESSION_COOKIE,

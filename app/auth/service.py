@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from datetime import timedelta
+from pathlib import Path
 
 from pwdlib import PasswordHash
 from sqlalchemy import delete, select
@@ -12,12 +14,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import ApiToken, Role, User, UserSession
 from app.core.db import utcnow
-from app.core.errors import Conflict, NotFound
+from app.core.errors import Conflict, InvalidInput, NotFound
 
 password_hash = PasswordHash.recommended()
 # Verifying against a throw-away hash when the e-mail is unknown keeps both failure paths equally slow.
 _DUMMY_HASH = password_hash.hash("not-a-real-password")
 _TOUCH_INTERVAL = timedelta(minutes=5)
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 128
+# Refused as new passwords: the most common ones in public breach lists, and the obvious ones for this product.
+COMMON_PASSWORDS = frozenset(
+    line.strip().lower()
+    for line in (Path(__file__).parent / "common_passwords.txt").read_text(encoding="utf-8").splitlines()
+    if line.strip() and not line.startswith("#")
+)
 
 
 def _token_hash(token: str) -> str:
@@ -25,26 +35,53 @@ def _token_hash(token: str) -> str:
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    return unicodedata.normalize("NFKC", email).strip().lower()
+
+
+def normalise_employee_number(number: str) -> str:
+    """Full-width digits typed on a Japanese keyboard sign in the same as ASCII ones."""
+    return unicodedata.normalize("NFKC", number).strip()
+
+
+def password_problem(password: str, *, user: User | None = None) -> str | None:
+    """Why a new password is refused, or None. Length over composition rules, after NIST SP 800-63B."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"パスワードは {MIN_PASSWORD_LENGTH} 文字以上にしてください。"
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"パスワードは {MAX_PASSWORD_LENGTH} 文字以内にしてください。"
+    lowered = password.lower()
+    if lowered in COMMON_PASSWORDS or len(set(password)) <= 2:
+        return "よく使われる、または推測されやすいパスワードです。別のものにしてください。"
+    if user is not None and lowered in {(user.email or "").lower(), (user.employee_number or "").lower()}:
+        return "メールアドレスや社員番号をそのままパスワードにはできません。"
+    return None
 
 
 async def create_user(
     session: AsyncSession,
     *,
-    email: str,
-    password: str,
+    email: str | None,
+    password: str | None,
     display_name: str,
     role: Role = Role.LEARNER,
     department_id: int | None = None,
+    employee_number: str | None = None,
 ) -> User:
-    """Create a user; Conflict when the e-mail is taken."""
-    email = normalise_email(email)
-    if await session.scalar(select(User.id).where(User.email == email)):
+    """Create a user; Conflict when the e-mail or employee number is taken. Without a password the person
+    sets one through a one-time link."""
+    email = normalise_email(email) if email else None
+    employee_number = normalise_employee_number(employee_number) if employee_number else None
+    if email is None and employee_number is None:
+        raise InvalidInput("メールアドレスか社員番号のどちらかが必要です。")
+    if email and await session.scalar(select(User.id).where(User.email == email)):
         raise Conflict(f"{email} はすでに登録されています。")
+    if employee_number and await session.scalar(select(User.id).where(User.employee_number == employee_number)):
+        raise Conflict(f"社員番号 {employee_number} はすでに登録されています。")
     user = User(
         email=email,
+        employee_number=employee_number,
         display_name=display_name,
-        password_hash=password_hash.hash(password),
+        password_hash=password_hash.hash(password) if password else None,
         role=role.value,
         department_id=department_id,
     )
@@ -53,10 +90,18 @@ async def create_user(
     return user
 
 
-async def authenticate(session: AsyncSession, *, email: str, password: str) -> User | None:
+async def find_by_login(session: AsyncSession, *, login: str) -> User | None:
+    """The account for what someone typed in the sign-in box: an e-mail address, or else an employee number."""
+    login = login.strip()
+    if "@" in login:
+        return await session.scalar(select(User).where(User.email == normalise_email(login)))
+    return await session.scalar(select(User).where(User.employee_number == normalise_employee_number(login)))
+
+
+async def authenticate(session: AsyncSession, *, login: str, password: str) -> User | None:
     """The active user with these credentials, or None; upgrades an outdated hash on success."""
-    user = await session.scalar(select(User).where(User.email == normalise_email(email)))
-    if user is None:
+    user = await find_by_login(session, login=login)
+    if user is None or user.password_hash is None:
         password_hash.verify(password, _DUMMY_HASH)
         return None
     valid, updated_hash = password_hash.verify_and_update(password, user.password_hash)
@@ -65,6 +110,16 @@ async def authenticate(session: AsyncSession, *, email: str, password: str) -> U
     if updated_hash:
         user.password_hash = updated_hash
     return user
+
+
+async def set_password(session: AsyncSession, *, user: User, password: str) -> None:
+    """Store a new password and sign the person out everywhere else."""
+    user.password_hash = password_hash.hash(password)
+    await end_all_sessions(session, user_id=user.id)
+
+
+async def end_all_sessions(session: AsyncSession, *, user_id: int) -> None:
+    await session.execute(delete(UserSession).where(UserSession.user_id == user_id))
 
 
 async def start_session(session: AsyncSession, *, user: User) -> str:

@@ -35,6 +35,7 @@ ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 VARIABLE_PATTERN = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 ADMONITION_PATTERN = re.compile(r"^(?:!!!|\?\?\?\+?)\s+([A-Za-z-]+)", re.MULTILINE)
 IMAGE_PATTERN = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)")
+SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 @dataclass
@@ -69,6 +70,18 @@ def admonition_types(text: str) -> list[str]:
 def image_references(text: str) -> list[tuple[str, str]]:
     """(alt, src) for every Markdown image."""
     return IMAGE_PATTERN.findall(text)
+
+
+def local_links(text: str) -> list[str]:
+    """Link targets that point into the pack (not a URL, not an anchor on the page)."""
+    hrefs: list[str] = []
+    for token in _PARSER.parse(text):
+        for child in token.children or []:
+            if child.type == "link_open":
+                href = str(child.attrs.get("href", ""))
+                if href and not SCHEME.match(href) and not href.startswith("#"):
+                    hrefs.append(href)
+    return hrefs
 
 
 def _localise_admonitions(tokens: list[Token]) -> None:
@@ -107,16 +120,22 @@ def sanitise(html: str) -> str:
 
 
 def render(text: str, *, resolve_image: Callable[[str], str] | None = None) -> Rendered:
-    """Render a lesson body (front matter already removed) to sanitised HTML and its table of contents."""
+    """Render a lesson body (front matter already removed) to sanitised HTML and its table of contents.
+
+    `resolve_image` turns a path inside the pack (an image, or a handout a link points to) into its URL."""
     tokens = _PARSER.parse(text)
     _localise_admonitions(tokens)
     for token in tokens:
         for child in token.children or []:
             if child.type == "image":
                 src = str(child.attrs.get("src", ""))
-                if resolve_image and not re.match(r"^[a-z]+:", src):
+                if resolve_image and not SCHEME.match(src):
                     child.attrs["src"] = resolve_image(src)
                 child.attrs["loading"] = "lazy"
+            elif child.type == "link_open" and resolve_image:
+                href = str(child.attrs.get("href", ""))
+                if href and not SCHEME.match(href) and not href.startswith("#"):
+                    child.attrs["href"] = resolve_image(href)
     html = _PARSER.renderer.render(tokens, _PARSER.options, {})
     return Rendered(html=sanitise(html), toc=_table_of_contents(tokens))
 

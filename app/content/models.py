@@ -34,10 +34,31 @@ class CourseVersion(Base):
     misconceptions: Mapped[dict[str, Any]] = mapped_column(JSON)
     source_hash: Mapped[str] = mapped_column(String(64))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # A draft until published; a published version stays published (rollback only moves Course.current_version_id).
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    # Lessons this version asked learners to read again, and for every lesson the version number since which a
+    # reading counts (carried forward from version to version at publication).
+    reread_slugs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reread_since: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+
+
+class PackFile(Base):
+    """The pack's files as uploaded, so that a version can be edited, compared and exported again."""
+
+    __tablename__ = "pack_files"
+    __table_args__ = (UniqueConstraint("version_id", "path"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("course_versions.id", ondelete="CASCADE"))
+    path: Mapped[str] = mapped_column(String(255))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Asset(Base):
-    """An image from a pack, served from the database like the lessons."""
+    """An image or PDF handout from a pack, served from the database like the lessons."""
 
     __tablename__ = "assets"
     __table_args__ = (UniqueConstraint("version_id", "path"),)

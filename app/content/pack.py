@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,14 +19,16 @@ from pydantic import BaseModel, ValidationError
 from app.content import markdown
 from app.content.errors import ContentError, PackInvalid, pydantic_message
 from app.content.schemas import CourseFile, LessonFrontMatter
+from app.content.svg import SvgRefused, sanitise_svg
 from app.quiz.schemas import QuizFile
 
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp",
                ".svg": "image/svg+xml"}  # fmt: skip
+HANDOUT_TYPES = {".pdf": "application/pdf"}
+ASSET_FOLDERS = {"images/": IMAGE_TYPES, "handouts/": HANDOUT_TYPES}
 MAX_TEXT_BYTES = 1_000_000
 FRONT_MATTER = re.compile(r"\A---\r?\n(.*?)\r?\n---\r?\n?(.*)\Z", re.DOTALL)
-SVG_FORBIDDEN = re.compile(r"<script|\son[a-z]+\s*=|javascript:|<foreignObject|xlink:href\s*=\s*[\"']?(?!#)",
-                           re.IGNORECASE)  # fmt: skip
+JUNK = re.compile(r"(^|/)(__MACOSX|\.DS_Store|\._[^/]*|Thumbs\.db|\.git)(/|$)")
 
 
 @dataclass
@@ -39,18 +42,25 @@ class PackLesson:
     quiz: QuizFile | None = None
 
 
+@dataclass(frozen=True)
+class PackAsset:
+    content_type: str
+    data: bytes
+
+
 @dataclass
 class Pack:
-    root: Path
+    name: str
     course: CourseFile
     lessons: list[PackLesson]
-    assets: dict[str, bytes] = field(default_factory=dict)
+    files: dict[str, bytes]
+    assets: dict[str, PackAsset] = field(default_factory=dict)
     source_hash: str = ""
 
 
 class _Collector:
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, files: Mapping[str, bytes]) -> None:
+        self.files = files
         self.errors: list[ContentError] = []
         self.digest = hashlib.sha256()
 
@@ -58,11 +68,10 @@ class _Collector:
         self.errors.append(ContentError(file=file, line=line, message=message))
 
     def read_text(self, relative: str, *, referenced_from: str, line: int | None) -> str | None:
-        path = self.root / relative
-        if not path.is_file():
+        data = self.files.get(relative)
+        if data is None:
             self.add(referenced_from, f"{relative} が見つかりません", line)
             return None
-        data = path.read_bytes()
         if len(data) > MAX_TEXT_BYTES:
             self.add(relative, f"ファイルが大きすぎます({MAX_TEXT_BYTES:,} バイトまで)")
             return None
@@ -75,6 +84,8 @@ class _Collector:
 
     def load_yaml(self, text: str, file: str, line_offset: int = 0) -> tuple[Any, yaml.Node | None]:
         try:
+            if not self._plain_yaml(text, file, line_offset):
+                return None, None
             node = yaml.compose(text, Loader=yaml.SafeLoader)
             data = yaml.safe_load(text)
         except yaml.YAMLError as error:
@@ -84,6 +95,20 @@ class _Collector:
             self.add(file, f"YAML の書式が正しくありません: {problem}", line)
             return None, None
         return data, node
+
+    def _plain_yaml(self, text: str, file: str, line_offset: int) -> bool:
+        """Refuse anchors, aliases and explicit tags before anything is built: an alias bomb expands to
+        gigabytes only when loaded, and packs never need either feature."""
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            line = event.start_mark.line + 1 + line_offset
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                self.add(file, "YAML のアンカー(&)とエイリアス(*)は使えません。内容をそのまま書いてください", line)
+                return False
+            tag = getattr(event, "tag", None) if isinstance(event, yaml.NodeEvent) else None
+            if tag is not None:
+                self.add(file, f"YAML のタグ({tag})は使えません", line)
+                return False
+        return True
 
     def validate(
         self, model: type[BaseModel], data: Any, node: yaml.Node | None, file: str, line_offset: int = 0
@@ -140,7 +165,7 @@ def _question_line(node: yaml.Node | None, index: int) -> int | None:
     return _line_of(node, ("questions", index))
 
 
-def _check_lesson_body(c: _Collector, pack: Path, file: str, body: str, offset: int, variables: dict[str, str]) -> None:
+def _check_lesson_body(c: _Collector, file: str, body: str, offset: int, variables: dict[str, str]) -> None:
     for name in markdown.unknown_variables(body, variables):
         c.add(file, f"変数 {{{{ {name} }}}} が course.yaml の variables にありません")
     for kind in markdown.admonition_types(body):
@@ -156,8 +181,13 @@ def _check_lesson_body(c: _Collector, pack: Path, file: str, body: str, offset: 
             continue
         if not alt.strip():
             c.add(file, f"画像 {src} に代替テキスト ![説明](…) がありません")
-        if not (pack / src).is_file():
+        if src not in c.files:
             c.add(file, f"画像 {src} が見つかりません")
+    for href in markdown.local_links(body):
+        if not href.startswith(tuple(ASSET_FOLDERS)):
+            c.add(file, f"リンク {href} はパックの images/ か handouts/ のファイルか、https:// の URL にしてください")
+        elif href not in c.files:
+            c.add(file, f"リンク先 {href} が見つかりません")
 
 
 def _check_quiz_references(
@@ -185,27 +215,43 @@ def _check_quiz_references(
             c.add(file, f"{question.id}: 変数 {{{{ {name} }}}} が course.yaml の variables にありません", line)
 
 
-def _collect_assets(c: _Collector) -> dict[str, bytes]:
-    assets: dict[str, bytes] = {}
-    images = c.root / "images"
-    if not images.is_dir():
-        return assets
-    for path in sorted(images.rglob("*")):
-        if path.is_symlink():
-            c.add(str(path.relative_to(c.root)), "シンボリックリンクは使えません")
+MAGIC = {
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "application/pdf": (b"%PDF-",),
+}
+
+
+def _looks_like(content_type: str, data: bytes) -> bool:
+    """The file is what its name says: a browser told image/png must not be handed HTML."""
+    if content_type == "image/webp":
+        return data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    return data.startswith(MAGIC.get(content_type, (b"",)))
+
+
+def _collect_assets(c: _Collector) -> dict[str, PackAsset]:
+    assets: dict[str, PackAsset] = {}
+    for relative in sorted(c.files):
+        folder = next((prefix for prefix in ASSET_FOLDERS if relative.startswith(prefix)), None)
+        if folder is None:
             continue
-        if not path.is_file():
+        types = ASSET_FOLDERS[folder]
+        suffix = "." + relative.rsplit(".", 1)[-1].lower() if "." in relative else ""
+        if suffix not in types:
+            c.add(relative, f"{folder} に置けるのは {', '.join(types)} のファイルだけです")
             continue
-        relative = path.relative_to(c.root).as_posix()
-        if path.suffix.lower() not in IMAGE_TYPES:
-            c.add(relative, f"この種類の画像は使えません(使えるのは {', '.join(IMAGE_TYPES)})")
+        content_type, data = types[suffix], c.files[relative]
+        if content_type == "image/svg+xml":
+            try:
+                data = sanitise_svg(data)
+            except SvgRefused as error:
+                c.add(relative, str(error))
+                continue
+        elif not _looks_like(content_type, data):
+            c.add(relative, f"ファイルの中身が {suffix} ではありません(拡張子と形式が一致しません)")
             continue
-        data = path.read_bytes()
-        if path.suffix.lower() == ".svg" and SVG_FORBIDDEN.search(data.decode("utf-8", "replace")):
-            c.add(relative, "SVG にスクリプト、イベント属性、外部参照は含められません")
-            continue
-        c.digest.update(relative.encode() + b"\0" + data)
-        assets[relative] = data
+        c.digest.update(relative.encode() + b"\0" + c.files[relative])
+        assets[relative] = PackAsset(content_type, data)
     return assets
 
 
@@ -223,7 +269,7 @@ def _load_lesson(
     front = c.validate(LessonFrontMatter, front_data, front_node, file, line_offset=1)
     body = match.group(2)
     offset = match.group(1).count("\n") + 3  # the front matter lines and its two --- lines
-    _check_lesson_body(c, c.root, file, body, offset, course.variables)
+    _check_lesson_body(c, file, body, offset, course.variables)
     return PackLesson(slug, file, front, body, is_appendix) if front else None
 
 
@@ -240,11 +286,33 @@ def _load_quiz(
     return quiz
 
 
-def load_pack(root: Path) -> Pack:
-    """Read and validate a whole pack; raise PackInvalid listing every problem found."""
-    c = _Collector(root)
+def read_folder(root: Path) -> dict[str, bytes]:
+    """Every file of a pack folder by its posix path; symlinks are refused, editor and OS junk skipped."""
     if not root.is_dir():
         raise PackInvalid([ContentError(file=str(root), line=None, message="フォルダが見つかりません")])
+    files: dict[str, bytes] = {}
+    errors: list[ContentError] = []
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root).as_posix()
+        if JUNK.search(relative):
+            continue
+        if path.is_symlink():
+            errors.append(ContentError(file=relative, line=None, message="シンボリックリンクは使えません"))
+        elif path.is_file():
+            files[relative] = path.read_bytes()
+    if errors:
+        raise PackInvalid(errors)
+    return files
+
+
+def load_pack(root: Path) -> Pack:
+    """Read and validate a pack folder; raise PackInvalid listing every problem found."""
+    return load_pack_files(read_folder(root), name=str(root))
+
+
+def load_pack_files(files: Mapping[str, bytes], *, name: str) -> Pack:
+    """Validate a whole pack given as {path: bytes}; raise PackInvalid listing every problem found."""
+    c = _Collector(files)
     text = c.read_text("course.yaml", referenced_from=".", line=None)
     if text is None:
         raise PackInvalid(c.errors)
@@ -283,4 +351,5 @@ def load_pack(root: Path) -> Pack:
     assets = _collect_assets(c)
     if c.errors:
         raise PackInvalid(c.errors)
-    return Pack(root=root, course=course, lessons=lessons, assets=assets, source_hash=c.digest.hexdigest())
+    return Pack(name=name, course=course, lessons=lessons, files=dict(files), assets=assets,
+                source_hash=c.digest.hexdigest())  # fmt: skip

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.content import markdown
-from app.content.models import Asset, Course, CourseVersion
-from app.content.pack import IMAGE_TYPES, Pack
+from app.content.models import Asset, Course, CourseVersion, PackFile
+from app.content.pack import Pack
 from app.core.errors import NotFound
 from app.lessons.models import Lesson
 from app.quiz.models import Quiz
@@ -66,13 +66,11 @@ async def latest_version(session: AsyncSession, *, course_slug: str) -> CourseVe
     )
 
 
-async def import_pack(session: AsyncSession, *, pack: Pack, if_changed: bool = False) -> CourseVersion | None:
-    """Store the pack as the course's next version and make it current; None when unchanged and if_changed."""
+async def store_pack(
+    session: AsyncSession, *, pack: Pack, actor_id: int | None = None, note: str = ""
+) -> CourseVersion:
+    """Store the pack as the course's next version, as a draft: learners see nothing of it until published."""
     spec = pack.course
-    if if_changed:
-        latest = await latest_version(session, course_slug=spec.slug)
-        if latest is not None and latest.source_hash == pack.source_hash:
-            return None
     course = await session.scalar(select(Course).where(Course.slug == spec.slug).with_for_update())
     if course is None:
         course = Course(slug=spec.slug)
@@ -90,13 +88,18 @@ async def import_pack(session: AsyncSession, *, pack: Pack, if_changed: bool = F
             key: _substitute(value.model_dump(), spec.variables) for key, value in spec.misconceptions.items()
         },
         source_hash=pack.source_hash,
+        created_by_id=actor_id,
+        note=note.strip(),
+        reread_slugs=[],
+        reread_since={},
     )
     session.add(version)
     await session.flush()
 
-    for path, data in pack.assets.items():
-        suffix = "." + path.rsplit(".", 1)[-1].lower()
-        session.add(Asset(version_id=version.id, path=path, content_type=IMAGE_TYPES[suffix], data=data))
+    for path, data in sorted(pack.files.items()):
+        session.add(PackFile(version_id=version.id, path=path, data=data))
+    for path, asset in pack.assets.items():
+        session.add(Asset(version_id=version.id, path=path, content_type=asset.content_type, data=asset.data))
 
     all_questions: list[dict[str, Any]] = []
     for position, lesson in enumerate(pack.lessons):
@@ -120,8 +123,30 @@ async def import_pack(session: AsyncSession, *, pack: Pack, if_changed: bool = F
             max_attempts=final.max_attempts, draw=final.draw, shuffle_questions=True,
             shuffle_choices=final.shuffle_choices, partial_credit=False, questions=all_questions,
         ))  # fmt: skip
-    course.current_version_id = version.id
     await session.flush()
+    return version
+
+
+async def import_pack(
+    session: AsyncSession,
+    *,
+    pack: Pack,
+    if_changed: bool = False,
+    publish: bool = True,
+    actor_id: int | None = None,
+    note: str = "",
+) -> CourseVersion | None:
+    """Store the pack as the course's next version and, unless asked for a draft, publish it; None when
+    unchanged and if_changed."""
+    from app.content import versions
+
+    if if_changed:
+        latest = await latest_version(session, course_slug=pack.course.slug)
+        if latest is not None and latest.source_hash == pack.source_hash:
+            return None
+    version = await store_pack(session, pack=pack, actor_id=actor_id, note=note)
+    if publish:
+        await versions.publish(session, version_id=version.id, actor_id=actor_id, reread_changed=False)
     return version
 
 
@@ -146,8 +171,13 @@ async def list_courses(session: AsyncSession) -> list[tuple[Course, CourseVersio
     return [(course, version) for course, version in rows]
 
 
-async def get_asset(session: AsyncSession, *, version_id: int, path: str) -> Asset:
-    asset = await session.scalar(select(Asset).where(Asset.version_id == version_id, Asset.path == path))
+async def get_asset(session: AsyncSession, *, version_id: int, path: str, include_drafts: bool) -> Asset:
+    """An image or handout; a draft's files only for those who may preview drafts."""
+    query = select(Asset).join(CourseVersion, CourseVersion.id == Asset.version_id)
+    query = query.where(Asset.version_id == version_id, Asset.path == path)
+    if not include_drafts:
+        query = query.where(CourseVersion.published_at.is_not(None))
+    asset = await session.scalar(query)
     if asset is None:
         raise NotFound()
     return asset

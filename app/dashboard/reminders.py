@@ -45,7 +45,8 @@ async def send_reminders(
     status = Status.OVERDUE if all_overdue else None
     statement = roster_query(scope, RosterFilter(course_id=course.id, status=status), now,
                              User.id, User.display_name, User.email, Enrollment.due_at)  # fmt: skip
-    statement = statement.where(CourseStatus.completed_at.is_(None))
+    # People without a company e-mail (front-line staff signing in by 社員番号) are reminded by their manager.
+    statement = statement.where(CourseStatus.completed_at.is_(None), User.email.is_not(None))
     if not all_overdue:
         if not user_ids:
             return 0

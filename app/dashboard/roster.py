@@ -84,7 +84,9 @@ def roster_query(scope: Scope, roster_filter: RosterFilter, now: datetime, *colu
         statement = statement.where(Department.path.startswith(roster_filter.department_path, autoescape=True))
     if roster_filter.name:
         pattern = f"%{roster_filter.name.strip()}%"
-        statement = statement.where(or_(User.display_name.ilike(pattern), User.email.ilike(pattern)))
+        statement = statement.where(
+            or_(User.display_name.ilike(pattern), User.email.ilike(pattern), User.employee_number.ilike(pattern))
+        )
     match roster_filter.status:
         case Status.COMPLETED:
             statement = statement.where(CourseStatus.completed_at.is_not(None))

@@ -12,6 +12,7 @@ class LessonStatus(StrEnum):
     IN_PROGRESS = "in_progress"
     READ = "read"
     PASSED = "passed"
+    REREAD = "reread"
 
 
 STATUS_LABELS = {
@@ -19,6 +20,7 @@ STATUS_LABELS = {
     LessonStatus.IN_PROGRESS: "学習中",
     LessonStatus.READ: "読了",
     LessonStatus.PASSED: "テスト合格",
+    LessonStatus.REREAD: "要再読",
 }
 
 
@@ -29,9 +31,12 @@ class LessonState:
     opened: bool
     read: bool
     passed: bool
+    reread_required: bool = False
 
     @property
     def status(self) -> LessonStatus:
+        if self.reread_required:
+            return LessonStatus.REREAD
         if self.has_quiz and self.passed and self.read:
             return LessonStatus.PASSED
         if self.read:
@@ -39,6 +44,11 @@ class LessonState:
         if self.opened or self.passed:
             return LessonStatus.IN_PROGRESS
         return LessonStatus.NOT_STARTED
+
+
+def reading_counts(read_version_number: int, required_since: int | None) -> bool:
+    """A reading counts unless the lesson changed later and its publisher asked everyone to read it again."""
+    return required_since is None or read_version_number >= required_since
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.content.models import Course, CourseVersion
@@ -68,11 +68,36 @@ async def open_lesson(session: AsyncSession, *, user_id: int, course_id: int, le
         )  # fmt: skip
 
 
+async def _version_numbers(session: AsyncSession, *, course_id: int) -> dict[int, int]:
+    rows = await session.execute(
+        select(CourseVersion.id, CourseVersion.number).where(CourseVersion.course_id == course_id)
+    )
+    return dict(rows.all())
+
+
 async def mark_read(session: AsyncSession, *, user_id: int, course_id: int, lesson_slug: str, version_id: int) -> None:
-    """Record that the lesson was read; the first time is kept."""
+    """Record that the lesson was read. The first reading is kept, unless the current version asked for the
+    lesson to be read again since: then this reading replaces the outdated one."""
     from app.dashboard import stats
 
     await open_lesson(session, user_id=user_id, course_id=course_id, lesson_slug=lesson_slug)
+    since = (await session.scalar(select(CourseVersion.reread_since).where(CourseVersion.id == version_id)) or {}).get(
+        lesson_slug
+    )
+    if since:
+        numbers = await _version_numbers(session, course_id=course_id)
+        outdated = [vid for vid, number in numbers.items() if not rules.reading_counts(number, since)]
+        await session.execute(
+            update(LessonProgress)
+            .where(
+                LessonProgress.user_id == user_id,
+                LessonProgress.course_id == course_id,
+                LessonProgress.lesson_slug == lesson_slug,
+                LessonProgress.read_at.is_not(None),
+                or_(LessonProgress.read_version_id.is_(None), LessonProgress.read_version_id.in_(outdated)),
+            )
+            .values(read_at=utcnow(), read_version_id=version_id)
+        )
     first_read = await session.execute(
         update(LessonProgress)
         .where(
@@ -120,18 +145,25 @@ async def course_progress(
             select(LessonProgress).where(LessonProgress.user_id == user_id, LessonProgress.course_id == course.id)
         )
     }
+    numbers = await _version_numbers(session, course_id=course.id) if version.reread_since else {}
     rows: list[LessonRow] = []
     for lesson in lessons:
         if lesson.is_appendix:
             continue
         progress = progress_rows.get(lesson.slug)
         summary = summaries.get(lesson.slug)
+        read_number = numbers.get(progress.read_version_id or 0, 0) if progress else 0
         state = rules.LessonState(
             slug=lesson.slug,
             has_quiz=lesson.slug in quizzes,
             opened=progress is not None,
-            read=progress is not None and progress.read_at is not None,
+            read=progress is not None
+            and progress.read_at is not None
+            and rules.reading_counts(read_number, version.reread_since.get(lesson.slug)),
             passed=bool(summary and summary.passed),
+            reread_required=progress is not None
+            and progress.read_at is not None
+            and not rules.reading_counts(read_number, version.reread_since.get(lesson.slug)),
         )
         rows.append(LessonRow(lesson, state, quizzes.get(lesson.slug), summary,
                               progress.seconds_spent if progress else 0))  # fmt: skip

@@ -34,7 +34,7 @@ async def test_failed_sign_in_says_the_same_thing_whatever_was_wrong(client: htt
         assert response.status_code == 401
         assert SESSION_COOKIE not in response.headers.get("set-cookie", "")
         messages.append(BeautifulSoup(response.text, "html.parser").select_one("[role=alert]").get_text())
-    assert messages == ["メールアドレスまたはパスワードが正しくありません。"] * 2
+    assert messages == ["メールアドレス(社員番号)またはパスワードが正しくありません。"] * 2
 
 
 async def test_pages_need_sign_in(client: httpx.AsyncClient) -> None:

@@ -104,9 +104,83 @@ def test_non_utf8_text_is_refused(pack: Path) -> None:
     assert problem.startswith("lessons/02-responses.md: UTF-8 として読めません")
 
 
-def test_svg_with_script_is_refused(pack: Path) -> None:
-    (pack / "images/flow.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
-    assert errors_of(pack) == ["images/flow.svg: SVG にスクリプト、イベント属性、外部参照は含められません"]
+def test_svg_is_stored_only_after_sanitising(pack: Path) -> None:
+    (pack / "images/flow.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script><rect onclick="alert(2)" width="5"/></svg>'
+    )
+    stored = load_pack(pack).assets["images/flow.svg"]
+    assert stored.content_type == "image/svg+xml"
+    assert b"script" not in stored.data and b"onclick" not in stored.data and b"<rect" in stored.data
+
+
+def test_svg_with_an_entity_bomb_is_refused(pack: Path) -> None:
+    (pack / "images/flow.svg").write_text(
+        '<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+        '<svg xmlns="http://www.w3.org/2000/svg"><text>&b;</text></svg>'
+    )
+    (problem,) = errors_of(pack)
+    assert problem.startswith("images/flow.svg: <!DOCTYPE> や <!ENTITY> は使えません")
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "expected"),
+    [
+        ("images/photo.png", b"<html><script>alert(1)</script></html>", "ファイルの中身が .png ではありません"),
+        ("images/photo.jpg", b"\x89PNG\r\n\x1a\n0000", "ファイルの中身が .jpg ではありません"),
+        ("images/photo.webp", b"RIFF0000WAVE", "ファイルの中身が .webp ではありません"),
+        ("handouts/manual.pdf", b"<html></html>", "ファイルの中身が .pdf ではありません"),
+        ("images/page.html", b"<html></html>", "images/ に置けるのは"),
+        ("handouts/tool.exe", b"MZ", "handouts/ に置けるのは .pdf のファイルだけです"),
+    ],
+)
+def test_assets_must_be_what_their_names_say(pack: Path, name: str, data: bytes, expected: str) -> None:
+    (pack / name).parent.mkdir(exist_ok=True)
+    (pack / name).write_bytes(data)
+    (problem,) = errors_of(pack)
+    assert problem.startswith(f"{name}: {expected}")
+
+
+def test_pdf_handouts_and_links_to_them_are_kept(pack: Path) -> None:
+    (pack / "handouts").mkdir()
+    (pack / "handouts/manual.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    replace(pack / "lessons/02-responses.md", "## ", "[応対マニュアル(PDF)](handouts/manual.pdf)\n\n## ")
+    loaded = load_pack(pack)
+    assert loaded.assets["handouts/manual.pdf"].content_type == "application/pdf"
+
+
+def test_links_to_missing_or_outside_files_are_refused(pack: Path) -> None:
+    replace(pack / "lessons/02-responses.md", "## ", "[資料](handouts/none.pdf) [秘密](../secret.txt)\n\n## ")
+    problems = errors_of(pack)
+    assert "lessons/02-responses.md: リンク先 handouts/none.pdf が見つかりません" in problems
+    assert any(p.startswith("lessons/02-responses.md: リンク ../secret.txt はパックの") for p in problems)
+
+
+def test_yaml_alias_bomb_is_refused_before_it_expands(pack: Path) -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+        for i in range(20)
+    )
+    (pack / "quizzes/02-responses.yaml").write_text(bomb)
+    (problem,) = errors_of(pack)
+    assert problem == "quizzes/02-responses.yaml:1: YAML のアンカー(&)とエイリアス(*)は使えません。内容をそのまま書いてください"
+
+
+@pytest.mark.parametrize("tag", ["!!python/object/apply:os.system ['id']", "!custom {a: 1}", "!!binary aGVsbG8="])
+def test_yaml_tags_are_refused(pack: Path, tag: str) -> None:
+    replace(pack / "course.yaml", "title: テスト用ミニコース", f"title: {tag}")
+    (problem,) = errors_of(pack)
+    assert problem.startswith("course.yaml:2: YAML のタグ(")
+
+
+def test_unknown_question_type_names_the_allowed_ones(pack: Path) -> None:
+    replace(pack / "quizzes/01-basics.yaml", "type: single", "type: essay")
+    problems = errors_of(pack)
+    assert any("type「essay」は使えません" in problem for problem in problems), problems
+
+
+def test_symlink_in_a_pack_folder_is_refused(pack: Path) -> None:
+    (pack / "images/link.svg").symlink_to("/etc/passwd")
+    assert errors_of(pack) == ["images/link.svg: シンボリックリンクは使えません"]
 
 
 def test_paths_may_not_leave_the_pack(pack: Path) -> None:

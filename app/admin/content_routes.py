@@ -1,0 +1,386 @@
+"""コンテンツ管理: upload a pack, preview a draft, edit a lesson, publish, roll back, compare versions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+
+from app.audit import service as audit
+from app.auth.models import Role, User
+from app.content import service as content_service
+from app.content import versions
+from app.content.archive import ArchiveLimits
+from app.content.errors import ContentError, PackInvalid
+from app.content.pack import FRONT_MATTER, load_pack_files
+from app.core.deps import SessionDep, require_role
+from app.core.errors import Conflict, NotFound
+from app.core.templating import is_htmx, render
+from app.lessons import service as lessons_service
+from app.quiz import service as quiz_service
+from app.quiz.views import question_views
+
+router = APIRouter(prefix="/admin/content")
+Admin = Annotated[User, Depends(require_role(Role.ADMIN))]
+UPLOAD_LIMIT = ArchiveLimits().max_archive_bytes
+FILE_LIMIT = 1_000_000
+
+
+async def _read_limited(upload: UploadFile, limit: int) -> bytes | None:
+    """The upload's bytes, or None when larger than `limit` (read no further than that)."""
+    data = await upload.read(limit + 1)
+    return None if len(data) > limit else data
+
+
+async def _overview(
+    request: Request,
+    db: SessionDep,
+    *,
+    errors: list[ContentError] | None = None,
+    message: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    courses = await versions.list_courses_for_admin(db)
+    context = {"courses": courses, "errors": errors or [], "message": message, "limit_mb": UPLOAD_LIMIT // 1_000_000}
+    return render(request, "admin/content.html", context, status_code=status_code)
+
+
+@router.get("")
+async def overview(request: Request, db: SessionDep, _admin: Admin) -> Response:
+    return await _overview(request, db)
+
+
+@router.post("/upload")
+async def upload(
+    request: Request,
+    db: SessionDep,
+    admin: Admin,
+    pack: Annotated[UploadFile, File()],
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    data = await _read_limited(pack, UPLOAD_LIMIT)
+    if data is None:
+        problem = ContentError(
+            pack.filename or "upload", None, f"ファイルが大きすぎます({UPLOAD_LIMIT // 1_000_000} MB まで)"
+        )
+        return await _overview(request, db, errors=[problem], status_code=413)
+    if not data:
+        return await _overview(
+            request, db, errors=[ContentError("upload", None, "ファイルを選んでください")], status_code=422
+        )
+    try:
+        parsed = versions.pack_from_zip(data)
+    except PackInvalid as error:
+        return await _overview(request, db, errors=error.errors, message=error.message, status_code=422)
+    version = await content_service.store_pack(db, pack=parsed, actor_id=admin.id, note=note)
+    await audit.record(
+        db,
+        actor=admin,
+        action="content.upload",
+        target_type="course_version",
+        target_id=version.id,
+        summary=f"{parsed.course.slug} 第{version.number}版(下書き)を ZIP から取り込み",
+        details={"filename": pack.filename, "bytes": len(data), "source_hash": parsed.source_hash},
+    )
+    return RedirectResponse(f"/admin/content/versions/{version.id}?uploaded=1", status_code=303)
+
+
+@router.get("/courses/{course_id}")
+async def history(request: Request, course_id: int, db: SessionDep, _admin: Admin) -> Response:
+    rows = await versions.list_versions(db, course_id=course_id)
+    return render(request, "admin/history.html", {"rows": rows, "course_id": course_id})
+
+
+@router.get("/courses/{course_id}/compare")
+async def compare(
+    request: Request, course_id: int, db: SessionDep, _admin: Admin, old: int = 0, new: int = 0
+) -> Response:
+    rows = await versions.list_versions(db, course_id=course_id)
+    ids = [row.version.id for row in rows]
+    if old not in ids or new not in ids:
+        new = new if new in ids else ids[0]
+        old = old if old in ids else (ids[1] if len(ids) > 1 else ids[0])
+    diffs = await versions.compare(db, old_version_id=old, new_version_id=new)
+    by_id = {row.version.id: row.version for row in rows}
+    context = {"rows": rows, "course_id": course_id, "old": by_id[old], "new": by_id[new], "diffs": diffs}
+    return render(request, "admin/compare.html", context)
+
+
+async def _version_page(
+    request: Request,
+    db: SessionDep,
+    version_id: int,
+    *,
+    errors: list[ContentError] | None = None,
+    status_code: int = 200,
+) -> Response:
+    course, version = await versions.get_version(db, version_id=version_id)
+    lessons = await lessons_service.list_lessons(db, version_id=version.id)
+    quizzes = await quiz_service.quizzes_of_version(db, version_id=version.id)
+    changed = await versions.changed_lessons(db, old_version_id=course.current_version_id, new_version_id=version.id)
+    try:
+        files = await versions.pack_files(db, version_id=version.id)
+    except Conflict:  # versions imported before files were kept cannot be edited, only previewed
+        files = {}
+    sources = versions.lesson_sources(files) if files else []
+    replaceable = sorted(path for path in files if path.endswith((".md", ".yaml", ".yml")) and path != "course.yaml")
+    context = {
+        "course": course,
+        "version": version,
+        "lessons": lessons,
+        "quizzes": quizzes,
+        "errors": errors or [],
+        "changed": changed if course.current_version_id != version.id else [],
+        "sources": sources,
+        "replaceable": replaceable,
+        "is_current": course.current_version_id == version.id,
+    }
+    return render(request, "admin/version.html", context, status_code=status_code)
+
+
+@router.get("/versions/{version_id}")
+async def version_page(request: Request, version_id: int, db: SessionDep, _admin: Admin) -> Response:
+    return await _version_page(request, db, version_id)
+
+
+@router.post("/versions/{version_id}/publish")
+async def publish(version_id: int, db: SessionDep, admin: Admin, reread: Annotated[bool, Form()] = False) -> Response:
+    course, version = await versions.get_version(db, version_id=version_id)
+    changed = await versions.publish(db, version_id=version_id, actor_id=admin.id, reread_changed=reread)
+    await audit.record(
+        db,
+        actor=admin,
+        action="content.publish",
+        target_type="course_version",
+        target_id=version.id,
+        summary=f"{course.slug} 第{version.number}版を公開" + ("(変更レッスンの再読を要求)" if reread else ""),
+        details={"changed_lessons": changed, "reread": version.reread_slugs},
+    )
+    return RedirectResponse(f"/admin/content/courses/{course.id}?published={version.number}", status_code=303)
+
+
+@router.post("/versions/{version_id}/rollback")
+async def rollback(version_id: int, db: SessionDep, admin: Admin) -> Response:
+    course, version = await versions.get_version(db, version_id=version_id)
+    previous = course.current_version_id
+    await versions.rollback(db, version_id=version_id, actor_id=admin.id)
+    await audit.record(
+        db,
+        actor=admin,
+        action="content.rollback",
+        target_type="course_version",
+        target_id=version.id,
+        summary=f"{course.slug} を第{version.number}版に戻す",
+        details={"from_version_id": previous},
+    )
+    return RedirectResponse(f"/admin/content/courses/{course.id}?rolled_back={version.number}", status_code=303)
+
+
+@router.post("/versions/{version_id}/discard")
+async def discard(version_id: int, db: SessionDep, admin: Admin) -> Response:
+    course, version = await versions.get_version(db, version_id=version_id)
+    number = version.number
+    await versions.discard_draft(db, version_id=version_id)
+    await audit.record(
+        db,
+        actor=admin,
+        action="content.discard",
+        target_type="course_version",
+        target_id=version_id,
+        summary=f"{course.slug} 第{number}版(下書き)を削除",
+    )
+    return RedirectResponse(f"/admin/content/courses/{course.id}", status_code=303)
+
+
+@router.post("/versions/{version_id}/replace")
+async def replace_file(
+    request: Request,
+    version_id: int,
+    db: SessionDep,
+    admin: Admin,
+    path: Annotated[str, Form(max_length=255)],
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    data = await _read_limited(file, FILE_LIMIT)
+    if data is None:
+        return await _version_page(
+            request,
+            db,
+            version_id,
+            errors=[ContentError(path, None, "ファイルが大きすぎます(1 MB まで)")],
+            status_code=413,
+        )
+    try:
+        draft = await versions.draft_with_file(
+            db, base_version_id=version_id, path=path, data=data, actor_id=admin.id, note=f"{path} を置き換え"
+        )
+    except PackInvalid as error:
+        return await _version_page(request, db, version_id, errors=error.errors, status_code=422)
+    course, _ = await versions.get_version(db, version_id=draft.id)
+    await audit.record(
+        db,
+        actor=admin,
+        action="content.upload",
+        target_type="course_version",
+        target_id=draft.id,
+        summary=f"{course.slug} 第{draft.number}版(下書き): {path} を置き換え",
+        details={"path": path, "filename": file.filename, "base_version_id": version_id},
+    )
+    return RedirectResponse(f"/admin/content/versions/{draft.id}?uploaded=1", status_code=303)
+
+
+@router.get("/versions/{version_id}/lessons/{slug}")
+async def preview_lesson(request: Request, version_id: int, slug: str, db: SessionDep, _admin: Admin) -> Response:
+    course, version = await versions.get_version(db, version_id=version_id)
+    lesson = await lessons_service.get_lesson(db, version_id=version.id, slug=slug)
+    lessons = await lessons_service.list_lessons(db, version_id=version.id)
+    previous, following = lessons_service.neighbours(lessons, slug)
+    context = {"course": course, "version": version, "lesson": lesson, "previous": previous, "following": following}
+    return render(request, "admin/preview_lesson.html", context)
+
+
+@router.get("/versions/{version_id}/quizzes/{slug}")
+async def preview_quiz(request: Request, version_id: int, slug: str, db: SessionDep, _admin: Admin) -> Response:
+    course, version = await versions.get_version(db, version_id=version_id)
+    quizzes = await quiz_service.quizzes_of_version(db, version_id=version.id)
+    quiz = quizzes.get(None if slug == "final" else slug)
+    if quiz is None:
+        raise NotFound("テストが見つかりません。")
+    # Every question in file order, shown as a reviewed paper so the admin sees answers and explanations.
+    paper = SimpleNamespace(submitted_at=datetime.now(UTC), paper=[{"id": q["def"]["id"]} for q in quiz.questions])
+    questions = question_views(quiz, paper, {}, misconception_labels=version.misconceptions)  # type: ignore[arg-type]
+    misconceptions = _misconceptions_by_question(quiz.questions, version.misconceptions)
+    context = {
+        "course": course,
+        "version": version,
+        "quiz": quiz,
+        "questions": questions,
+        "preview": True,
+        "misconceptions": misconceptions,
+    }
+    return render(request, "admin/preview_quiz.html", context)
+
+
+def _misconceptions_by_question(records: list[dict[str, Any]], labels: dict[str, Any]) -> dict[str, list[Any]]:
+    found: dict[str, list[Any]] = {}
+    for record in records:
+        definition = record["def"]
+        keys = [definition.get("misconception")]
+        keys += [item.get("misconception") for item in definition.get("choices", []) + definition.get("responses", [])]
+        found[definition["id"]] = [labels[key] for key in dict.fromkeys(keys) if key and key in labels]
+    return found
+
+
+async def _editor_context(db: SessionDep, version_id: int, slug: str) -> dict[str, Any]:
+    course, version = await versions.get_version(db, version_id=version_id)
+    files = await versions.pack_files(db, version_id=version.id)
+    source = next((s for s in versions.lesson_sources(files) if s.slug == slug), None)
+    if source is None:
+        raise NotFound("レッスンが見つかりません。")
+    return {"course": course, "version": version, "source": source, "files": files}
+
+
+@router.get("/versions/{version_id}/lessons/{slug}/edit")
+async def edit_lesson(request: Request, version_id: int, slug: str, db: SessionDep, _admin: Admin) -> Response:
+    context = await _editor_context(db, version_id, slug)
+    preview, problems = _preview(context, context["source"].text)
+    return render(
+        request,
+        "admin/edit_lesson.html",
+        {**context, "text": context["source"].text, "preview_html": preview, "problems": problems},
+    )
+
+
+def _preview(context: dict[str, Any], text: str) -> tuple[str, list[ContentError]]:
+    """The lesson as learners would see it, and the problems the whole pack would have with this text."""
+    files = dict(context["files"])
+    files[context["source"].file] = versions.lesson_file_text(text).encode("utf-8")
+    problems: list[ContentError] = []
+    variables: dict[str, str] = {}
+    try:
+        pack = load_pack_files(files, name=context["course"].slug)
+        variables = pack.course.variables
+    except PackInvalid as error:
+        problems = error.errors
+    version_id = context["version"].id
+    html = versions.preview_markdown(
+        text, variables=variables, resolve=lambda src: content_service.asset_url(version_id, src)
+    )
+    return html, problems
+
+
+@router.post("/versions/{version_id}/lessons/{slug}/preview")
+async def live_preview(
+    request: Request,
+    version_id: int,
+    slug: str,
+    db: SessionDep,
+    _admin: Admin,
+    text: Annotated[str, Form(max_length=1_000_000)] = "",
+) -> Response:
+    context = await _editor_context(db, version_id, slug)
+    preview, problems = _preview(context, text)
+    block = "preview" if is_htmx(request) else None
+    return render(
+        request,
+        "admin/edit_lesson.html",
+        {**context, "text": text, "preview_html": preview, "problems": problems},
+        block=block,
+    )
+
+
+@router.post("/versions/{version_id}/lessons/{slug}/edit")
+async def save_lesson(
+    request: Request,
+    version_id: int,
+    slug: str,
+    db: SessionDep,
+    admin: Admin,
+    text: Annotated[str, Form(max_length=1_000_000)] = "",
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    context = await _editor_context(db, version_id, slug)
+    source = context["source"]
+    if not FRONT_MATTER.match(versions.lesson_file_text(text)):
+        problems = [
+            ContentError(
+                source.file, 1, "先頭の --- で囲んだ front matter(title, summary, minutes)を消さないでください"
+            )
+        ]
+        preview, _ = _preview(context, text)
+        return render(
+            request,
+            "admin/edit_lesson.html",
+            {**context, "text": text, "preview_html": preview, "problems": problems},
+            status_code=422,
+        )
+    try:
+        draft = await versions.draft_with_file(
+            db,
+            base_version_id=version_id,
+            path=source.file,
+            data=versions.lesson_file_text(text).encode("utf-8"),
+            actor_id=admin.id,
+            note=note or f"{source.title} を編集",
+        )
+    except PackInvalid as error:
+        preview, _ = _preview(context, text)
+        return render(
+            request,
+            "admin/edit_lesson.html",
+            {**context, "text": text, "preview_html": preview, "problems": error.errors},
+            status_code=422,
+        )
+    await audit.record(
+        db,
+        actor=admin,
+        action="content.edit",
+        target_type="course_version",
+        target_id=draft.id,
+        summary=f"{context['course'].slug} 第{draft.number}版(下書き): 「{source.title}」を編集",
+        details={"path": source.file, "base_version_id": version_id},
+    )
+    return RedirectResponse(f"/admin/content/versions/{draft.id}?edited={slug}", status_code=303)

@@ -1,0 +1,286 @@
+"""ユーザー管理: list, create, edit, deactivate, one-time password links, printed slips and the CSV import."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Any
+
+import segno
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from app.auth.models import Role, User
+from app.core.deps import SessionDep, SettingsDep, require_role
+from app.core.errors import AppError
+from app.core.templating import render
+from app.users import service
+from app.users.csv_import import MAX_BYTES as CSV_MAX_BYTES
+from app.users.schemas import UserForm
+
+router = APIRouter(prefix="/admin/users")
+Admin = Annotated[User, Depends(require_role(Role.ADMIN))]
+PER_PAGE = 50
+
+
+async def _departments(db: SessionDep) -> list[tuple[int, str]]:
+    paths = await service.department_paths(db)
+    return sorted(paths.items(), key=lambda item: item[1])
+
+
+@router.get("")
+async def list_page(
+    request: Request, db: SessionDep, _admin: Admin, q: str = "", role: str = "", status: str = "", page: int = 1
+) -> Response:
+    page = max(page, 1)
+    rows, total = await service.list_users(db, text=q[:100], role=role, status=status, page=page, per_page=PER_PAGE)
+    context = {
+        "rows": rows,
+        "total": total,
+        "page": page,
+        "pages": max(1, -(-total // PER_PAGE)),
+        "q": q,
+        "role": role,
+        "status": status,
+        "role_labels": service.ROLE_LABELS,
+    }
+    return render(request, "admin/users.html", context)
+
+
+def _form_from(values: dict[str, Any]) -> tuple[UserForm | None, list[str]]:
+    try:
+        return UserForm.model_validate(values), []
+    except ValidationError as error:
+        return None, [
+            str(problem.get("ctx", {}).get("error", problem["msg"])).removeprefix("Value error, ")
+            for problem in error.errors()
+        ]
+
+
+async def _edit_page(
+    request: Request,
+    db: SessionDep,
+    *,
+    user: User | None,
+    values: dict[str, Any],
+    errors: list[str] | None = None,
+    status_code: int = 200,
+    link: Any = None,
+) -> Response:
+    context = {
+        "target": user,
+        "values": values,
+        "errors": errors or [],
+        "departments": await _departments(db),
+        "role_labels": service.ROLE_LABELS,
+        "link": link,
+    }
+    return render(request, "admin/user_edit.html", context, status_code=status_code)
+
+
+def _values(
+    name: str, employee_number: str, email: str, role: str, department_id: str, managed: list[str]
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "employee_number": employee_number,
+        "email": email,
+        "role": role,
+        "department_id": int(department_id) if department_id.isdigit() else None,
+        "managed_department_ids": sorted({int(m) for m in managed if m.isdigit()}),
+    }
+
+
+@router.get("/new")
+async def new_page(request: Request, db: SessionDep, _admin: Admin) -> Response:
+    return await _edit_page(request, db, user=None, values={"role": Role.LEARNER.value, "managed_department_ids": []})
+
+
+FormStr = Annotated[str, Form(max_length=320)]
+
+
+@router.post("/new")
+async def create(
+    request: Request,
+    db: SessionDep,
+    admin: Admin,
+    name: FormStr = "",
+    employee_number: FormStr = "",
+    email: FormStr = "",
+    role: FormStr = "learner",
+    department_id: FormStr = "",
+    managed: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies form defaults)
+) -> Response:
+    values = _values(name, employee_number, email, role, department_id, managed)
+    form, errors = _form_from(values)
+    if form is None:
+        return await _edit_page(request, db, user=None, values=values, errors=errors, status_code=422)
+    try:
+        user = await service.create_user(db, actor=admin, form=form)
+    except AppError as error:
+        return await _edit_page(
+            request, db, user=None, values=values, errors=[error.message], status_code=error.status_code
+        )
+    return RedirectResponse(f"/admin/users/{user.id}?created=1", status_code=303)
+
+
+@router.get("/{user_id}")
+async def edit_page(request: Request, user_id: int, db: SessionDep, _admin: Admin) -> Response:
+    user = await service.get_user(db, user_id=user_id)
+    values = {
+        "name": user.display_name,
+        "employee_number": user.employee_number or "",
+        "email": user.email or "",
+        "role": user.role,
+        "department_id": user.department_id,
+        "managed_department_ids": await service.managed_department_ids(db, user_id=user.id),
+    }
+    return await _edit_page(request, db, user=user, values=values)
+
+
+@router.post("/{user_id}")
+async def update(
+    request: Request,
+    user_id: int,
+    db: SessionDep,
+    admin: Admin,
+    name: FormStr = "",
+    employee_number: FormStr = "",
+    email: FormStr = "",
+    role: FormStr = "learner",
+    department_id: FormStr = "",
+    managed: Annotated[list[str], Form()] = [],  # noqa: B006
+) -> Response:
+    user = await service.get_user(db, user_id=user_id)
+    values = _values(name, employee_number, email, role, department_id, managed)
+    form, errors = _form_from(values)
+    if form is None:
+        return await _edit_page(request, db, user=user, values=values, errors=errors, status_code=422)
+    try:
+        await service.update_user(db, actor=admin, user_id=user_id, form=form)
+    except AppError as error:
+        return await _edit_page(
+            request, db, user=user, values=values, errors=[error.message], status_code=error.status_code
+        )
+    return RedirectResponse(f"/admin/users/{user_id}?saved=1", status_code=303)
+
+
+@router.post("/{user_id}/deactivate")
+async def deactivate(user_id: int, db: SessionDep, admin: Admin) -> Response:
+    await service.set_active(db, actor=admin, user_id=user_id, active=False)
+    return RedirectResponse(f"/admin/users/{user_id}?deactivated=1", status_code=303)
+
+
+@router.post("/{user_id}/reactivate")
+async def reactivate(user_id: int, db: SessionDep, admin: Admin) -> Response:
+    await service.set_active(db, actor=admin, user_id=user_id, active=True)
+    return RedirectResponse(f"/admin/users/{user_id}?reactivated=1", status_code=303)
+
+
+@router.post("/{user_id}/password-link")
+async def password_link(
+    request: Request, user_id: int, db: SessionDep, admin: Admin, settings: SettingsDep
+) -> Response:
+    user = await service.get_user(db, user_id=user_id)
+    link = await service.issue_password_link(db, actor=admin, user=user, settings=settings)
+    values = {
+        "name": user.display_name,
+        "employee_number": user.employee_number or "",
+        "email": user.email or "",
+        "role": user.role,
+        "department_id": user.department_id,
+        "managed_department_ids": await service.managed_department_ids(db, user_id=user.id),
+    }
+    # Shown once, on this response only: the link is not stored anywhere it could be read back.
+    return await _edit_page(request, db, user=user, values=values, link=link)
+
+
+# --- printed slips ------------------------------------------------------------------------------------------
+
+
+def qr_data_uri(url: str) -> str:
+    svg = segno.make(url, error="m").svg_inline(scale=3, border=2, omitsize=False)
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+@router.get("/slips/choose")
+async def choose_slips(request: Request, db: SessionDep, _admin: Admin, department_id: int | None = None) -> Response:
+    user_ids = await service.users_without_password(db, department_id=department_id)
+    rows, _ = await service.list_users(db, status="no_password", per_page=10_000)
+    chosen = set(user_ids)
+    context = {
+        "rows": [row for row in rows if row.user.id in chosen],
+        "departments": await _departments(db),
+        "department_id": department_id,
+    }
+    return render(request, "admin/slips_choose.html", context)
+
+
+@router.post("/slips")
+async def print_slips(
+    request: Request,
+    db: SessionDep,
+    admin: Admin,
+    settings: SettingsDep,
+    user_ids: Annotated[list[int], Form()] = [],  # noqa: B006
+) -> Response:
+    slips = await service.slips_for(db, actor=admin, user_ids=user_ids[:1000], settings=settings)
+    context = {
+        "slips": [(link, department, qr_data_uri(link.url)) for link, department in slips],
+        "base_url": settings.base_url.rstrip("/"),
+    }
+    return render(request, "admin/slips.html", context, headers={"Cache-Control": "no-store"})
+
+
+# --- CSV import ---------------------------------------------------------------------------------------------
+
+
+@router.get("/import/new")
+async def import_page(request: Request, _admin: Admin) -> Response:
+    return render(request, "admin/users_import.html", {"errors": [], "limit_mb": CSV_MAX_BYTES // 1_000_000})
+
+
+@router.post("/import")
+async def upload_csv(
+    request: Request,
+    db: SessionDep,
+    admin: Admin,
+    file: Annotated[UploadFile, File()],
+    deactivate_missing: Annotated[bool, Form()] = False,
+) -> Response:
+    data = await file.read(CSV_MAX_BYTES + 1)
+    if len(data) > CSV_MAX_BYTES or not data:
+        message = (
+            "ファイルを選んでください。"
+            if not data
+            else f"ファイルが大きすぎます({CSV_MAX_BYTES // 1_000_000} MB まで)。"
+        )
+        return render(
+            request,
+            "admin/users_import.html",
+            {"errors": [message], "limit_mb": CSV_MAX_BYTES // 1_000_000},
+            status_code=413 if data else 422,
+        )
+    upload = await service.store_upload(
+        db, actor=admin, filename=file.filename or "upload.csv", data=data, deactivate_missing=deactivate_missing
+    )
+    return RedirectResponse(f"/admin/users/import/{upload.id}", status_code=303)
+
+
+@router.get("/import/{import_id}")
+async def import_plan(request: Request, import_id: int, db: SessionDep, admin: Admin) -> Response:
+    upload = await service.get_upload(db, import_id=import_id)
+    plan = await service.plan_upload(db, upload=upload, acting_user_id=admin.id)
+    return render(
+        request, "admin/users_plan.html", {"upload": upload, "plan": plan, "role_labels": service.ROLE_LABELS}
+    )
+
+
+@router.post("/import/{import_id}/apply")
+async def apply_import(
+    request: Request, import_id: int, db: SessionDep, admin: Admin, digest: Annotated[str, Form(max_length=64)] = ""
+) -> Response:
+    plan = await service.apply_upload(db, actor=admin, import_id=import_id, digest=digest)
+    return RedirectResponse(
+        f"/admin/users?imported={len(plan.creates)}.{len(plan.updates)}.{len(plan.deactivations)}", status_code=303
+    )

@@ -1,0 +1,64 @@
+"""The user form, validated once for the web page (and anything else that creates or edits people)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from app.auth.models import Role
+
+EMPLOYEE_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class UserForm(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=100)
+    employee_number: str | None = None
+    email: str | None = None
+    role: str = Role.LEARNER.value
+    department_id: int | None = None
+    managed_department_ids: list[int] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _printable_name(cls, value: str) -> str:
+        if any(unicodedata.category(ch).startswith("C") for ch in value):
+            raise ValueError("氏名に制御文字は使えません")
+        return " ".join(value.split())
+
+    @field_validator("employee_number")
+    @classmethod
+    def _employee_number(cls, value: str | None) -> str | None:
+        value = unicodedata.normalize("NFKC", value or "").strip()
+        if not value:
+            return None
+        if not EMPLOYEE_NUMBER.match(value):
+            raise ValueError("社員番号は半角英数字と - _ で 50 文字までにしてください")
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        value = unicodedata.normalize("NFKC", value or "").strip().lower()
+        if not value:
+            return None
+        if len(value) > 254 or not EMAIL.match(value):
+            raise ValueError("メールアドレスの形式が正しくありません")
+        return value
+
+    @field_validator("role")
+    @classmethod
+    def _role(cls, value: str) -> str:
+        if value not in {role.value for role in Role}:
+            raise ValueError("役割を選んでください")
+        return value
+
+    @model_validator(mode="after")
+    def _reachable(self) -> UserForm:
+        if not self.email and not self.employee_number:
+            raise ValueError("メールアドレスか社員番号のどちらかを入力してください")
+        return self
