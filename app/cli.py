@@ -6,13 +6,17 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Environment, get_settings
 from app.core.db import make_engine, make_sessionmaker
+
+if TYPE_CHECKING:  # imported lazily at run time to keep `lms --help` fast
+    from app.content.models import CourseVersion
+    from app.content.pack import Pack
 
 app = typer.Typer(help="カスハラ対策研修 LMS の管理コマンド", no_args_is_help=True)
 db_app = typer.Typer(help="データベース", no_args_is_help=True)
@@ -89,28 +93,90 @@ def content_validate(paths: list[Path]) -> None:
         raise typer.Exit(1)
 
 
-@content_app.command("import")
-def content_import(
-    path: Path,
-    if_changed: Annotated[bool, typer.Option(help="skip when the pack equals the latest version")] = False,
-) -> None:
-    """Validate a pack completely, then store it as the course's new current version."""
-    from app.content import service
+def _load_for_import(path: Path) -> Pack:
+    """A validated pack from a folder or a .zip; prints every problem and exits otherwise."""
+    from app.content import versions
     from app.content.errors import PackInvalid
     from app.content.pack import load_pack
 
     try:
-        pack = load_pack(path)
+        return versions.pack_from_zip(path.read_bytes()) if path.suffix.lower() == ".zip" else load_pack(path)
     except PackInvalid as error:
         typer.echo(f"✗ {path}: {error.message} 何も取り込んでいません。", err=True)
         for problem in error.errors:
             typer.echo(f"  {path}/{problem}", err=True)
         raise typer.Exit(1) from error
-    version = _run_in_session(lambda s: service.import_pack(s, pack=pack, if_changed=if_changed))
+
+
+@content_app.command("import")
+def content_import(
+    path: Annotated[Path, typer.Argument(help="a pack folder, or a .zip of one")],
+    publish: Annotated[
+        bool, typer.Option("--publish/--draft", help="publish at once (default), or keep a draft")
+    ] = True,
+    if_changed: Annotated[bool, typer.Option(help="skip when the pack equals the latest version")] = False,
+    note: Annotated[str, typer.Option(help="what changed, shown in the version history")] = "",
+) -> None:
+    """Validate a pack completely, then store it as the course's next version (published, or as a draft)."""
+    from app.audit import service as audit
+    from app.content import service
+
+    pack = _load_for_import(path)
+
+    async def work(session: AsyncSession) -> CourseVersion | None:
+        version = await service.import_pack(session, pack=pack, if_changed=if_changed, publish=publish, note=note)
+        if version is not None:
+            label = f"{pack.course.slug} 第{version.number}版"
+            state = "公開" if publish else "下書きとして保存"
+            await audit.record(session, actor=None, action="content.upload", target_type="course_version",
+                               target_id=version.id, summary=f"{label}を{state}(lms content import)",
+                               details={"path": str(path), "source_hash": pack.source_hash})  # fmt: skip
+            if publish:
+                await audit.record(session, actor=None, action="content.publish", target_type="course_version",
+                                   target_id=version.id, summary=f"{label}を公開")  # fmt: skip
+        return version
+
+    version = _run_in_session(work)
     if version is None:
         typer.echo(f"= {pack.course.slug}: 変更はありません(取り込み済みの最新版と同じです)。")
+    elif publish:
+        typer.echo(f"✓ {pack.course.slug}: 第{version.number}版として取り込み、公開しました。")
     else:
-        typer.echo(f"✓ {pack.course.slug}: 第{version.number}版として取り込みました。")
+        typer.echo(
+            f"✓ {pack.course.slug}: 第{version.number}版を下書きとして保存しました(公開は管理画面か --publish で)。"
+        )
+
+
+@content_app.command("rollback")
+def content_rollback(
+    course: Annotated[str, typer.Argument(help="the course slug")],
+    version: Annotated[int, typer.Argument(help="the version number to make current again")],
+) -> None:
+    """Make an earlier published version of a course current again (nothing is deleted)."""
+    from sqlalchemy import select
+
+    from app.audit import service as audit
+    from app.content import versions
+    from app.content.models import Course, CourseVersion
+    from app.core.errors import AppError
+
+    async def work(session: AsyncSession) -> None:
+        version_id = await session.scalar(
+            select(CourseVersion.id).join(Course, Course.id == CourseVersion.course_id)
+            .where(Course.slug == course, CourseVersion.number == version)
+        )  # fmt: skip
+        if version_id is None:
+            raise typer.BadParameter(f"{course} の第{version}版はありません。")
+        await versions.rollback(session, version_id=version_id, actor_id=None)
+        await audit.record(session, actor=None, action="content.rollback", target_type="course_version",
+                           target_id=version_id, summary=f"{course} を第{version}版に戻す(CLI)")  # fmt: skip
+
+    try:
+        _run_in_session(work)
+    except AppError as error:
+        typer.echo(f"✗ {error.message}", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"✓ {course}: 第{version}版を公開中にしました。")
 
 
 @content_app.command("schema")
@@ -153,31 +219,82 @@ def demo(if_empty: Annotated[bool, typer.Option(help="do nothing when users alre
     typer.echo(f"  ほか employee01〜{len(accounts) - 4:02d}@example.com(受講者)")
 
 
-user_app = typer.Typer(help="ユーザー", no_args_is_help=True)
-app.add_typer(user_app, name="user")
+users_app = typer.Typer(help="ユーザー", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 
 
-@user_app.command("create")
-def user_create(
-    email: str,
+@users_app.command("create-admin")
+def users_create_admin(
+    login: Annotated[str, typer.Argument(help="e-mail address (or 社員番号 for an account without e-mail)")],
     name: Annotated[str, typer.Option(help="表示名")],
-    role: Annotated[str, typer.Option(help="learner, manager or admin")] = "learner",
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)] = "",
 ) -> None:
-    """Create a user (for the first admin of a new installation, or scripts)."""
+    """Create an administrator (the first one of a new installation, or a replacement)."""
+    from app.audit import service as audit
     from app.auth import service
     from app.auth.models import Role
+    from app.core.errors import AppError
 
-    if role not in {r.value for r in Role}:
-        typer.echo("role は learner, manager, admin のいずれかにしてください。", err=True)
+    problem = service.password_problem(password)
+    if problem:
+        typer.echo(problem, err=True)
         raise typer.Exit(2)
-    if len(password) < 12:
-        typer.echo("パスワードは12文字以上にしてください。", err=True)
-        raise typer.Exit(2)
-    _run_in_session(
-        lambda s: service.create_user(s, email=email, password=password, display_name=name, role=Role(role))
-    )
-    typer.echo(f"{email}({role})を作成しました。")
+    email, number = (login, None) if "@" in login else (None, login)
+
+    async def work(session: AsyncSession) -> None:
+        user = await service.create_user(session, email=email, employee_number=number, password=password,
+                                         display_name=name, role=Role.ADMIN)  # fmt: skip
+        await audit.record(session, actor=None, action="user.create", target_type="user", target_id=user.id,
+                           summary=f"{name} を作成(システム管理者、lms users create-admin)")  # fmt: skip
+
+    try:
+        _run_in_session(work)
+    except AppError as error:
+        typer.echo(error.message, err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"{login} をシステム管理者として作成しました。")
+
+
+@users_app.command("import")
+def users_import(
+    file: Annotated[Path, typer.Argument(help="employee CSV (UTF-8, UTF-8 with BOM, or Shift_JIS)", exists=True)],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="show what would change, change nothing")] = False,
+    deactivate_missing: Annotated[bool, typer.Option(help="deactivate employees not in the file")] = False,
+) -> None:
+    """Import employees from HR's CSV: a dry run lists every change and error; applying is all or nothing."""
+    from app.users import csv_import
+    from app.users import service as users_service
+
+    data = file.read_bytes()
+
+    async def work(session: AsyncSession) -> csv_import.ImportPlan:
+        parsed = csv_import.parse_employee_csv(data)
+        plan = csv_import.plan_import(parsed, await users_service.snapshot(session),
+                                      deactivate_missing=deactivate_missing, acting_user_id=None)  # fmt: skip
+        if plan.ok and not dry_run and not plan.is_empty:
+            await users_service.apply_plan(session, plan=plan, actor=None, source=file.name)
+        return plan
+
+    plan = _run_in_session(work)
+    for note in plan.notes:
+        typer.echo(f"  ({note})")
+    for error in plan.errors:
+        where = f"{error.line} 行目" if error.line else "ファイル全体"
+        typer.echo(f"✗ {where}{f'「{error.column}」' if error.column else ''}: {error.message}", err=True)
+    for change in plan.creates + plan.updates + plan.deactivations:
+        fields = "、".join(f"{c.field}: {c.old or '—'} → {c.new or '—'}" for c in change.changes)
+        typer.echo(f"  {change.kind:<10} {change.employee_number:<12} {change.name} {fields}")
+    counts = (f"作成 {len(plan.creates)}、更新 {len(plan.updates)}、無効化 {len(plan.deactivations)}、"
+              f"変更なし {plan.unchanged}")  # fmt: skip
+    if not plan.ok:
+        typer.echo(f"✗ {len(plan.errors)} 件の問題があるため、何も取り込んでいません({counts})。", err=True)
+        raise typer.Exit(1)
+    if plan.is_empty:
+        typer.echo(f"= 変更はありません。CSV の内容はすでに反映されています({counts})。")
+    elif dry_run:
+        typer.echo(f"確認のみ(--dry-run): {counts}。何も変更していません。")
+    else:
+        typer.echo(f"✓ 取り込みました: {counts}。")
 
 
 @bench_app.command("seed")

@@ -55,6 +55,13 @@ class DemoRefused(Exception):
     pass
 
 
+STAFF_WITHOUT_EMAIL = [
+    ("P1001", "店舗 一美", "店舗事業部/新宿店"),
+    ("P1002", "売場 健太", "店舗事業部/新宿店"),
+    ("P1003", "レジ 由紀", "店舗事業部/梅田店"),
+]
+
+
 async def is_empty(session: AsyncSession) -> bool:
     return not await session.scalar(select(func.count(User.id)))
 
@@ -170,5 +177,13 @@ async def create_demo(session: AsyncSession, *, seed: int = 7) -> list[DemoAccou
         lessons_done = rng.choice([0, 0, 1, 2, 3, 4, 4, 4])
         await _simulate(session, user=user, slug=basics, lessons_done=lessons_done,
                         skill=rng.uniform(0.55, 0.95), rng=rng)  # fmt: skip
+    # Part-time store staff without a company e-mail: they sign in with their 社員番号 once they have set a
+    # password through a printed slip (ユーザー管理 → パスワード設定票を印刷).
+    for number, name, department in STAFF_WITHOUT_EMAIL:
+        user = await auth_service.create_user(
+            session, email=None, password=None, display_name=name, employee_number=number,
+            department_id=departments[department].id,
+        )  # fmt: skip
+        await assignment_service.sync_user(session, user_id=user.id)
     await _backdate_completions(session, rng)
     return accounts

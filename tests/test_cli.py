@@ -64,3 +64,90 @@ def test_committed_json_schema_is_up_to_date(tmp_path: Path) -> None:
     runner.invoke(app, ["content", "schema", "--output", str(output)])
     committed = Path(__file__).resolve().parents[1] / "docs" / "content-schema.json"
     assert committed.read_text(encoding="utf-8") == output.read_text(encoding="utf-8"), "run `lms content schema`"
+
+
+@pytest.fixture
+def cli_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"
+    monkeypatch.setenv("LMS_DATABASE_URL", url)
+    config.get_settings.cache_clear()
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    yield url
+    config.get_settings.cache_clear()
+
+
+def _scalar(url: str, sql: str) -> object:
+    import sqlite3
+
+    with sqlite3.connect(url.removeprefix("sqlite+aiosqlite:///")) as connection:
+        return connection.execute(sql).fetchone()[0]
+
+
+def test_import_as_draft_then_publish_and_roll_back(cli_database: str, tmp_path: Path) -> None:
+    assert runner.invoke(app, ["content", "import", str(MINI_COURSE)]).exit_code == 0
+    edited = tmp_path / "edited"
+    shutil.copytree(MINI_COURSE, edited)
+    (edited / "lessons/02-responses.md").write_text(
+        (edited / "lessons/02-responses.md").read_text(encoding="utf-8") + "\n追記です。\n", encoding="utf-8"
+    )
+    draft = runner.invoke(app, ["content", "import", str(edited), "--draft"])
+    assert draft.exit_code == 0 and "第2版を下書きとして保存しました" in draft.output
+    current = "SELECT v.number FROM courses c JOIN course_versions v ON v.id = c.current_version_id"
+    assert _scalar(cli_database, current) == 1
+    assert runner.invoke(app, ["content", "import", str(edited), "--publish"]).exit_code == 0
+    assert _scalar(cli_database, current) == 3
+    rolled = runner.invoke(app, ["content", "rollback", "mini-course", "1"])
+    assert rolled.exit_code == 0 and _scalar(cli_database, current) == 1
+    again = runner.invoke(app, ["content", "rollback", "mini-course", "1"])
+    assert again.exit_code == 1 and "すでに公開中" in again.output
+    assert (
+        _scalar(cli_database, "SELECT count(*) FROM audit_events WHERE actor_name LIKE 'コマンドライン%'") == 6
+    )  # 3 uploads, 2 publications, 1 rollback
+
+
+def test_content_import_accepts_a_zip(cli_database: str, tmp_path: Path) -> None:
+    archive = Path(
+        shutil.make_archive(str(tmp_path / "mini"), "zip", root_dir=MINI_COURSE.parent, base_dir="mini-course")
+    )
+    result = runner.invoke(app, ["content", "import", str(archive)])
+    assert result.exit_code == 0 and "第1版として取り込み、公開しました" in result.output
+
+
+CSV = (
+    "社員番号,氏名,メールアドレス,部署,役割,管理者\n"
+    "E001,髙橋 一郎,,本社/営業部,,1\n"
+    "E002,佐藤 花子,hanako@example.com,本社/営業部,,\n"
+)
+
+
+def test_users_import_dry_run_changes_nothing_then_applies_once(cli_database: str, tmp_path: Path) -> None:
+    file = tmp_path / "employees.csv"
+    file.write_bytes(CSV.encode("cp932"))
+    dry = runner.invoke(app, ["users", "import", str(file), "--dry-run"])
+    assert dry.exit_code == 0 and "作成 2" in dry.output and "何も変更していません" in dry.output
+    assert _scalar(cli_database, "SELECT count(*) FROM users") == 0
+    applied = runner.invoke(app, ["users", "import", str(file)])
+    assert applied.exit_code == 0 and "✓ 取り込みました: 作成 2" in applied.output
+    assert _scalar(cli_database, "SELECT display_name FROM users WHERE employee_number = 'E001'") == "髙橋 一郎"
+    assert _scalar(cli_database, "SELECT role FROM users WHERE employee_number = 'E001'") == "manager"
+    again = runner.invoke(app, ["users", "import", str(file)])
+    assert again.exit_code == 0 and "変更はありません" in again.output
+
+
+def test_users_import_with_errors_writes_nothing(cli_database: str, tmp_path: Path) -> None:
+    file = tmp_path / "employees.csv"
+    file.write_text(CSV + "E003,,bad-address,本社,,\n", encoding="utf-8")
+    result = runner.invoke(app, ["users", "import", str(file)])
+    assert result.exit_code == 1 and "4 行目" in result.output and "何も取り込んでいません" in result.output
+    assert _scalar(cli_database, "SELECT count(*) FROM users") == 0
+
+
+def test_create_admin_refuses_a_weak_password_and_creates_with_a_good_one(cli_database: str) -> None:
+    weak = runner.invoke(
+        app, ["users", "create-admin", "root@example.com", "--name", "管理者", "--password", "password123"]
+    )
+    assert weak.exit_code == 2 and _scalar(cli_database, "SELECT count(*) FROM users") == 0
+    good = runner.invoke(
+        app, ["users", "create-admin", "root@example.com", "--name", "管理者", "--password", "correct horse battery"]
+    )
+    assert good.exit_code == 0 and _scalar(cli_database, "SELECT role FROM users") == "admin"

@@ -28,6 +28,9 @@ async def test_demo_organisation_has_the_promised_accounts_and_varied_progress(
     assert roles.count("admin") == 1 and roles.count("manager") == 2 and roles.count("learner") >= 20
     emails = {account.email for account in accounts}
     assert {"admin@example.com", "manager@example.com", "learner@example.com"} <= emails
+    staff = list(await db.scalars(select(User).where(User.email.is_(None)).order_by(User.employee_number)))
+    assert [user.employee_number for user in staff] == [number for number, _, _ in demo.STAFF_WITHOUT_EMAIL]
+    assert all(user.password_hash is None and user.is_active for user in staff)  # waiting for a printed slip
 
     learner = await db.scalar(select(User).where(User.email == "learner@example.com"))
     read = await db.scalar(select(func.count()).where(LessonProgress.user_id == learner.id,
@@ -47,7 +50,7 @@ async def test_demo_organisation_has_the_promised_accounts_and_varied_progress(
     now = utcnow()
     counted = await dashboard_service.headline(db, scope=EVERYTHING, roster_filter=whole, now=now)
     assert counted == await dashboard_service.headline_from_roster(db, scope=EVERYTHING, roster_filter=whole, now=now)
-    assert counted.assigned == 23 and counted.overdue > 0
+    assert counted.assigned == 26 and counted.overdue > 0  # 23 with e-mail, 3 store staff signing in by 社員番号
     from app.dashboard import analysis
 
     per_day = await analysis.completions_by_day(db, scope=EVERYTHING, roster_filter=whole, now=now)

@@ -90,15 +90,27 @@ async def upload(
 
 @router.get("/courses/{course_id}")
 async def history(request: Request, course_id: int, db: SessionDep, _admin: Admin) -> Response:
+    rows = await _versions_or_404(db, course_id)
+    # Rollbacks move the current version without creating one: the log of switches says when and by whom.
+    switches = await audit.events_for(db, target_type="course_version", target_ids=[row.version.id for row in rows],
+                                      actions=("content.publish", "content.rollback"))  # fmt: skip
+    numbers = {row.version.id: row.version.number for row in rows}
+    context = {"rows": rows, "course_id": course_id, "switches": switches, "numbers": numbers}
+    return render(request, "admin/history.html", context)
+
+
+async def _versions_or_404(db: SessionDep, course_id: int) -> list[versions.VersionRow]:
     rows = await versions.list_versions(db, course_id=course_id)
-    return render(request, "admin/history.html", {"rows": rows, "course_id": course_id})
+    if not rows:  # every draft of a never-published course was discarded: the pages below had nothing to show
+        raise NotFound("このコースには版がありません。")
+    return rows
 
 
 @router.get("/courses/{course_id}/compare")
 async def compare(
     request: Request, course_id: int, db: SessionDep, _admin: Admin, old: int = 0, new: int = 0
 ) -> Response:
-    rows = await versions.list_versions(db, course_id=course_id)
+    rows = await _versions_or_404(db, course_id)
     ids = [row.version.id for row in rows]
     if old not in ids or new not in ids:
         new = new if new in ids else ids[0]
@@ -192,7 +204,10 @@ async def discard(version_id: int, db: SessionDep, admin: Admin) -> Response:
         target_id=version_id,
         summary=f"{course.slug} 第{number}版(下書き)を削除",
     )
-    return RedirectResponse(f"/admin/content/courses/{course.id}", status_code=303)
+    # After the only draft of a never-published course there is no history left to show (it was a 500).
+    remaining = await versions.list_versions(db, course_id=course.id)
+    target = f"/admin/content/courses/{course.id}" if remaining else "/admin/content"
+    return RedirectResponse(target, status_code=303)
 
 
 @router.post("/versions/{version_id}/replace")
@@ -299,12 +314,13 @@ def _preview(context: dict[str, Any], text: str) -> tuple[str, list[ContentError
     files = dict(context["files"])
     files[context["source"].file] = versions.lesson_file_text(text).encode("utf-8")
     problems: list[ContentError] = []
-    variables: dict[str, str] = {}
     try:
-        pack = load_pack_files(files, name=context["course"].slug)
-        variables = pack.course.variables
+        load_pack_files(files, name=context["course"].slug)
     except PackInvalid as error:
         problems = error.errors
+    # Only the lesson is edited, so the stored course.yaml holds its variables: taken from the pack being checked,
+    # they were lost whenever the text had any problem, and the preview showed {{ name }} instead of the value.
+    variables = versions.stored_variables(context["files"])
     version_id = context["version"].id
     html = versions.preview_markdown(
         text, variables=variables, resolve=lambda src: content_service.asset_url(version_id, src)

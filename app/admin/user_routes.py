@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Annotated, Any
 
 import segno
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
 from pydantic import ValidationError
 
 from app.auth.models import Role, User
@@ -124,7 +124,7 @@ async def create(
     return RedirectResponse(f"/admin/users/{user.id}?created=1", status_code=303)
 
 
-@router.get("/{user_id}")
+@router.get("/{user_id:int}")
 async def edit_page(request: Request, user_id: int, db: SessionDep, _admin: Admin) -> Response:
     user = await service.get_user(db, user_id=user_id)
     values = {
@@ -138,7 +138,7 @@ async def edit_page(request: Request, user_id: int, db: SessionDep, _admin: Admi
     return await _edit_page(request, db, user=user, values=values)
 
 
-@router.post("/{user_id}")
+@router.post("/{user_id:int}")
 async def update(
     request: Request,
     user_id: int,
@@ -165,19 +165,19 @@ async def update(
     return RedirectResponse(f"/admin/users/{user_id}?saved=1", status_code=303)
 
 
-@router.post("/{user_id}/deactivate")
+@router.post("/{user_id:int}/deactivate")
 async def deactivate(user_id: int, db: SessionDep, admin: Admin) -> Response:
     await service.set_active(db, actor=admin, user_id=user_id, active=False)
     return RedirectResponse(f"/admin/users/{user_id}?deactivated=1", status_code=303)
 
 
-@router.post("/{user_id}/reactivate")
+@router.post("/{user_id:int}/reactivate")
 async def reactivate(user_id: int, db: SessionDep, admin: Admin) -> Response:
     await service.set_active(db, actor=admin, user_id=user_id, active=True)
     return RedirectResponse(f"/admin/users/{user_id}?reactivated=1", status_code=303)
 
 
-@router.post("/{user_id}/password-link")
+@router.post("/{user_id:int}/password-link")
 async def password_link(
     request: Request, user_id: int, db: SessionDep, admin: Admin, settings: SettingsDep
 ) -> Response:
@@ -191,16 +191,23 @@ async def password_link(
         "department_id": user.department_id,
         "managed_department_ids": await service.managed_department_ids(db, user_id=user.id),
     }
-    # Shown once, on this response only: the link is not stored anywhere it could be read back.
-    return await _edit_page(request, db, user=user, values=values, link=link)
+    # Shown once, on this response only: the link is not stored anywhere it could be read back, and (as for the
+    # printed slips and API tokens) no cache may keep a copy of the page either.
+    response = await _edit_page(request, db, user=user, values=values, link=link)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # --- printed slips ------------------------------------------------------------------------------------------
 
 
-def qr_data_uri(url: str) -> str:
-    svg = segno.make(url, error="m").svg_inline(scale=3, border=2, omitsize=False)
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+def qr_svg(url: str) -> Markup:
+    """The link as an inline SVG QR code: drawn by segno from the URL alone (no user text), so it is safe markup,
+    and inline it needs no `data:` images in the page's CSP."""
+    svg = segno.make(url, error="m").svg_inline(
+        scale=3, border=2, svgclass="qr", omitsize=True, title="パスワード設定用の QR コード"
+    )
+    return Markup(svg)
 
 
 @router.get("/slips/choose")
@@ -226,7 +233,7 @@ async def print_slips(
 ) -> Response:
     slips = await service.slips_for(db, actor=admin, user_ids=user_ids[:1000], settings=settings)
     context = {
-        "slips": [(link, department, qr_data_uri(link.url)) for link, department in slips],
+        "slips": [(link, department, qr_svg(link.url)) for link, department in slips],
         "base_url": settings.base_url.rstrip("/"),
     }
     return render(request, "admin/slips.html", context, headers={"Cache-Control": "no-store"})
@@ -267,7 +274,7 @@ async def upload_csv(
     return RedirectResponse(f"/admin/users/import/{upload.id}", status_code=303)
 
 
-@router.get("/import/{import_id}")
+@router.get("/import/{import_id:int}")
 async def import_plan(request: Request, import_id: int, db: SessionDep, admin: Admin) -> Response:
     upload = await service.get_upload(db, import_id=import_id)
     plan = await service.plan_upload(db, upload=upload, acting_user_id=admin.id)
@@ -276,7 +283,7 @@ async def import_plan(request: Request, import_id: int, db: SessionDep, admin: A
     )
 
 
-@router.post("/import/{import_id}/apply")
+@router.post("/import/{import_id:int}/apply")
 async def apply_import(
     request: Request, import_id: int, db: SessionDep, admin: Admin, digest: Annotated[str, Form(max_length=64)] = ""
 ) -> Response:

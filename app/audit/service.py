@@ -101,3 +101,19 @@ async def actors(session: AsyncSession) -> list[tuple[int, str]]:
         .order_by(func.max(AuditEvent.actor_name))
     )
     return [(int(actor_id), str(name)) for actor_id, name in rows.all()]
+
+
+async def events_for(
+    session: AsyncSession, *, target_type: str, target_ids: list[int], actions: tuple[str, ...], limit: int = 100
+) -> list[AuditEvent]:
+    """The latest entries about some targets (e.g. the publications and rollbacks of one course's versions)."""
+    if not target_ids:
+        return []
+    events = await session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.target_type == target_type, AuditEvent.target_id.in_(target_ids),
+               AuditEvent.action.in_(actions))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+    )  # fmt: skip
+    return list(events)

@@ -171,16 +171,17 @@ async def list_courses(session: AsyncSession) -> list[tuple[Course, CourseVersio
     return [(course, version) for course, version in rows]
 
 
-async def get_asset(session: AsyncSession, *, version_id: int, path: str, include_drafts: bool) -> Asset:
-    """An image or handout; a draft's files only for those who may preview drafts."""
-    query = select(Asset).join(CourseVersion, CourseVersion.id == Asset.version_id)
+async def get_asset(session: AsyncSession, *, version_id: int, path: str, include_drafts: bool) -> tuple[Asset, bool]:
+    """An image or handout and whether its version is published; a draft's files only for those who may
+    preview drafts."""
+    query = select(Asset, CourseVersion.published_at).join(CourseVersion, CourseVersion.id == Asset.version_id)
     query = query.where(Asset.version_id == version_id, Asset.path == path)
     if not include_drafts:
         query = query.where(CourseVersion.published_at.is_not(None))
-    asset = await session.scalar(query)
-    if asset is None:
+    row = (await session.execute(query)).first()
+    if row is None:
         raise NotFound()
-    return asset
+    return row[0], row[1] is not None
 
 
 async def course_of_version(session: AsyncSession, *, version_id: int) -> tuple[Course, CourseVersion]:

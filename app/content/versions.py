@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import yaml
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
@@ -109,8 +109,13 @@ async def list_versions(session: AsyncSession, *, course_id: int) -> list[Versio
 
 
 async def _lesson_html(session: AsyncSession, version_id: int) -> dict[str, str]:
+    """Each lesson's HTML, comparable across versions. Image and handout URLs name the version
+    (/assets/<id>/…), so without this every lesson with an image counted as changed in every new version,
+    and publishing with re-reading sent learners back to lessons whose text had not changed."""
     rows = await session.execute(select(Lesson.slug, Lesson.html).where(Lesson.version_id == version_id))
-    return dict(rows.all())
+    # Only an attribute value can start with ="/assets/: quotes in the text are escaped by the renderer.
+    own = f'="/assets/{version_id}/'
+    return {slug: html.replace(own, '="/assets/~/') for slug, html in rows.all()}
 
 
 async def changed_lessons(session: AsyncSession, *, old_version_id: int | None, new_version_id: int) -> list[str]:
@@ -131,6 +136,18 @@ async def publish(session: AsyncSession, *, version_id: int, actor_id: int | Non
             f"第{version.number}版はすでに公開されています。以前の版に戻すには「この版に戻す」を使ってください。"
         )
     previous = await session.get(CourseVersion, course.current_version_id) if course.current_version_id else None
+    newest = await session.scalar(
+        select(func.max(CourseVersion.number)).where(
+            CourseVersion.course_id == course.id, CourseVersion.published_at.is_not(None)
+        )
+    )
+    if newest is not None and newest > version.number:
+        # Its files predate a later publication, so publishing it would silently undo that version's changes
+        # (and readings of the later version would wrongly count for it).
+        raise Conflict(
+            f"この下書き(第{version.number}版)は、その後に公開された第{newest}版より古い内容です。"
+            f"第{newest}版をもとに編集し直してください。"
+        )
     changed = await changed_lessons(
         session, old_version_id=previous.id if previous else None, new_version_id=version.id
     )
@@ -209,6 +226,12 @@ def lesson_sources(files: dict[str, bytes]) -> list[LessonSource]:
         front = yaml.safe_load(match.group(1)) if match else {}
         sources.append(LessonSource(entry["slug"], entry["file"], str((front or {}).get("title", entry["slug"])), text))
     return sources
+
+
+def stored_variables(files: dict[str, bytes]) -> dict[str, str]:
+    """The variables of a stored (already validated) pack's course.yaml."""
+    course = yaml.safe_load(files["course.yaml"].decode("utf-8")) or {}
+    return {str(key): str(value) for key, value in (course.get("variables") or {}).items()}
 
 
 def diff_sources(old: list[LessonSource], new: list[LessonSource]) -> list[LessonDiff]:

@@ -10,13 +10,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from app.auth.models import Role
 
 EMPLOYEE_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$")
+MAX_NAME_CHARS = 100
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class UserForm(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=100)
+    # Length is checked in _printable_name rather than by Field(min_length=...), whose message is English.
+    name: str
     employee_number: str | None = None
     email: str | None = None
     role: str = Role.LEARNER.value
@@ -28,7 +30,12 @@ class UserForm(BaseModel):
     def _printable_name(cls, value: str) -> str:
         if any(unicodedata.category(ch).startswith("C") for ch in value):
             raise ValueError("氏名に制御文字は使えません")
-        return " ".join(value.split())
+        value = " ".join(value.split())
+        if not value:
+            raise ValueError("氏名を入力してください")
+        if len(value) > MAX_NAME_CHARS:
+            raise ValueError(f"氏名は {MAX_NAME_CHARS} 文字以内にしてください")
+        return value
 
     @field_validator("employee_number")
     @classmethod

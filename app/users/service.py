@@ -156,6 +156,8 @@ async def _check_departments(session: AsyncSession, form: UserForm) -> None:
 
 
 async def create_user(session: AsyncSession, *, actor: User | None, form: UserForm) -> User:
+    """Create a person. Every refusal is raised before the first write (the form page is re-shown in the same
+    request, whose transaction then commits)."""
     await _check_departments(session, form)
     await _check_unique(session, user_id=None, form=form)
     user = await auth_service.create_user(
@@ -182,6 +184,7 @@ async def create_user(session: AsyncSession, *, actor: User | None, form: UserFo
 
 
 async def update_user(session: AsyncSession, *, actor: User, user_id: int, form: UserForm) -> User:
+    """Change a person; as in create_user, every refusal comes before the first write."""
     user = await get_user(session, user_id=user_id)
     if user.id == actor.id and form.role != Role.ADMIN.value:
         raise Forbidden("自分自身の役割はここでは変えられません(管理者がいなくなるのを防ぐため)。")
@@ -390,8 +393,8 @@ async def users_without_password(session: AsyncSession, *, department_id: int | 
 async def snapshot(session: AsyncSession) -> list[csv_import.ExistingUser]:
     paths = await department_paths(session)
     managed: dict[int, list[str]] = {}
-    for user_id, department_id in (
-        await session.execute(select(ManagedDepartment.user_id, ManagedDepartment.department_id))
+    for user_id, department_id in await session.execute(
+        select(ManagedDepartment.user_id, ManagedDepartment.department_id)
     ):
         managed.setdefault(user_id, []).append(paths[department_id])
     users = await session.scalars(select(User).order_by(User.id))

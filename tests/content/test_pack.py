@@ -162,7 +162,9 @@ def test_yaml_alias_bomb_is_refused_before_it_expands(pack: Path) -> None:
     )
     (pack / "quizzes/02-responses.yaml").write_text(bomb)
     (problem,) = errors_of(pack)
-    assert problem == "quizzes/02-responses.yaml:1: YAML のアンカー(&)とエイリアス(*)は使えません。内容をそのまま書いてください"
+    assert problem == (
+        "quizzes/02-responses.yaml:1: YAML のアンカー(&)とエイリアス(*)は使えません。内容をそのまま書いてください"
+    )
 
 
 @pytest.mark.parametrize("tag", ["!!python/object/apply:os.system ['id']", "!custom {a: 1}", "!!binary aGVsbG8="])

@@ -42,10 +42,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = {**os.environ, "LMS_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'e2e.sqlite3'}",
            "LMS_SECRET_KEY": "e" * 48, "LMS_ENV": "development"}  # fmt: skip
     env.pop("LMS_TEST_DATABASE_URL", None)
+    port = _free_port()
+    env["LMS_BASE_URL"] = f"http://127.0.0.1:{port}"  # links in mails and printed slips point at this server
     lms = [sys.executable, "-m", "app.cli"]
     for command in (["db", "upgrade"], ["content", "import", "content/kasuhara-basics"], ["demo"]):
         subprocess.run(lms + command, cwd=ROOT, env=env, check=True, capture_output=True)
-    port = _free_port()
     log = (workdir / "server.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--port", str(port)],
