@@ -134,6 +134,7 @@ async def test_publishing_with_reread_sends_readers_back_to_changed_lessons_only
     lesson = parse(await reader.get("/courses/mini-course/lessons/responses"))
     assert RESPONSES_NEW.strip() in text_of(lesson.select_one(".lesson-body"))
     assert lesson.select_one("#read-state form button").get_text() == "読了にする"
+    assert text_of(lesson.select_one("#read-state .alert-info")).startswith("このレッスンは内容が改訂されました")
     history = parse(await admin_client.get(f"/admin/content/courses/{mini_course.id}"))
     assert [text_of(badge) for badge in history.select(".badge-reread")] == ["再読を要求: responses"]
 
