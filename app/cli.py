@@ -262,17 +262,17 @@ def users_import(
     deactivate_missing: Annotated[bool, typer.Option(help="deactivate employees not in the file")] = False,
 ) -> None:
     """Import employees from HR's CSV: a dry run lists every change and error; applying is all or nothing."""
-    from app.users import csv_import
-    from app.users import service as users_service
+    from app.users import csv_import, import_plan
+    from app.users import imports as users_imports
 
     data = file.read_bytes()
 
-    async def work(session: AsyncSession) -> csv_import.ImportPlan:
+    async def work(session: AsyncSession) -> import_plan.ImportPlan:
         parsed = csv_import.parse_employee_csv(data)
-        plan = csv_import.plan_import(parsed, await users_service.snapshot(session),
-                                      deactivate_missing=deactivate_missing, acting_user_id=None)  # fmt: skip
+        plan = import_plan.plan_import(parsed, await users_imports.snapshot(session),
+                                       deactivate_missing=deactivate_missing, acting_user_id=None)  # fmt: skip
         if plan.ok and not dry_run and not plan.is_empty:
-            await users_service.apply_plan(session, plan=plan, actor=None, source=file.name)
+            await users_imports.apply_plan(session, plan=plan, actor=None, source=file.name)
         return plan
 
     plan = _run_in_session(work)

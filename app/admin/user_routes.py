@@ -14,7 +14,7 @@ from app.auth.models import Role, User
 from app.core.deps import SessionDep, SettingsDep, require_role
 from app.core.errors import AppError
 from app.core.templating import render
-from app.users import service
+from app.users import imports, links, service
 from app.users.csv_import import MAX_BYTES as CSV_MAX_BYTES
 from app.users.schemas import UserForm
 
@@ -182,7 +182,7 @@ async def password_link(
     request: Request, user_id: int, db: SessionDep, admin: Admin, settings: SettingsDep
 ) -> Response:
     user = await service.get_user(db, user_id=user_id)
-    link = await service.issue_password_link(db, actor=admin, user=user, settings=settings)
+    link = await links.issue_password_link(db, actor=admin, user=user, settings=settings)
     values = {
         "name": user.display_name,
         "employee_number": user.employee_number or "",
@@ -212,7 +212,7 @@ def qr_svg(url: str) -> Markup:
 
 @router.get("/slips/choose")
 async def choose_slips(request: Request, db: SessionDep, _admin: Admin, department_id: int | None = None) -> Response:
-    user_ids = await service.users_without_password(db, department_id=department_id)
+    user_ids = await links.users_without_password(db, department_id=department_id)
     rows, _ = await service.list_users(db, status="no_password", per_page=10_000)
     chosen = set(user_ids)
     context = {
@@ -231,7 +231,7 @@ async def print_slips(
     settings: SettingsDep,
     user_ids: Annotated[list[int], Form()] = [],  # noqa: B006
 ) -> Response:
-    slips = await service.slips_for(db, actor=admin, user_ids=user_ids[:1000], settings=settings)
+    slips = await links.slips_for(db, actor=admin, user_ids=user_ids[:1000], settings=settings)
     context = {
         "slips": [(link, department, qr_svg(link.url)) for link, department in slips],
         "base_url": settings.base_url.rstrip("/"),
@@ -268,7 +268,7 @@ async def upload_csv(
             {"errors": [message], "limit_mb": CSV_MAX_BYTES // 1_000_000},
             status_code=413 if data else 422,
         )
-    upload = await service.store_upload(
+    upload = await imports.store_upload(
         db, actor=admin, filename=file.filename or "upload.csv", data=data, deactivate_missing=deactivate_missing
     )
     return RedirectResponse(f"/admin/users/import/{upload.id}", status_code=303)
@@ -276,8 +276,8 @@ async def upload_csv(
 
 @router.get("/import/{import_id:int}")
 async def import_plan(request: Request, import_id: int, db: SessionDep, admin: Admin) -> Response:
-    upload = await service.get_upload(db, import_id=import_id)
-    plan = await service.plan_upload(db, upload=upload, acting_user_id=admin.id)
+    upload = await imports.get_upload(db, import_id=import_id)
+    plan = await imports.plan_upload(db, upload=upload, acting_user_id=admin.id)
     return render(
         request, "admin/users_plan.html", {"upload": upload, "plan": plan, "role_labels": service.ROLE_LABELS}
     )
@@ -287,7 +287,7 @@ async def import_plan(request: Request, import_id: int, db: SessionDep, admin: A
 async def apply_import(
     request: Request, import_id: int, db: SessionDep, admin: Admin, digest: Annotated[str, Form(max_length=64)] = ""
 ) -> Response:
-    plan = await service.apply_upload(db, actor=admin, import_id=import_id, digest=digest)
+    plan = await imports.apply_upload(db, actor=admin, import_id=import_id, digest=digest)
     return RedirectResponse(
         f"/admin/users?imported={len(plan.creates)}.{len(plan.updates)}.{len(plan.deactivations)}", status_code=303
     )

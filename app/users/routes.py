@@ -12,7 +12,7 @@ from app.auth.routes import start_browser_session
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import InvalidInput, NotFound
 from app.core.templating import render
-from app.users import service
+from app.users import links
 
 router = APIRouter(prefix="/password")
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
@@ -20,7 +20,7 @@ NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 @router.get("/{token}")
 async def set_password_page(request: Request, token: str, db: SessionDep) -> Response:
-    user = await service.user_for_link(db, token=token[:100])
+    user = await links.user_for_link(db, token=token[:100])
     if user is None:
         return render(request, "users/password.html", {"invalid": True}, status_code=404, headers=NO_STORE)
     context = {"person": user, "min_length": auth_service.MIN_PASSWORD_LENGTH, "error": None}
@@ -36,7 +36,7 @@ async def set_password(
     password: Annotated[str, Form(max_length=1024)] = "",
     confirm: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:
-    person = await service.user_for_link(db, token=token[:100])
+    person = await links.user_for_link(db, token=token[:100])
     if person is None:
         return render(request, "users/password.html", {"invalid": True}, status_code=404, headers=NO_STORE)
     context = {"person": person, "min_length": auth_service.MIN_PASSWORD_LENGTH}
@@ -49,7 +49,7 @@ async def set_password(
             headers=NO_STORE,
         )
     try:
-        user = await service.redeem_link(db, token=token[:100], password=password)
+        user = await links.redeem_link(db, token=token[:100], password=password)
     except InvalidInput as error:
         return render(
             request, "users/password.html", {**context, "error": error.message}, status_code=422, headers=NO_STORE

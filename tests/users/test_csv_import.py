@@ -4,17 +4,8 @@ from dataclasses import replace
 
 import pytest
 
-from app.users.csv_import import (
-    DECODE_ERROR,
-    MAX_ROWS,
-    CsvRow,
-    ExistingUser,
-    FieldChange,
-    ImportPlan,
-    ParsedCsv,
-    parse_employee_csv,
-    plan_import,
-)
+from app.users.csv_import import DECODE_ERROR, MAX_ROWS, CsvRow, ParsedCsv, parse_employee_csv
+from app.users.import_plan import ExistingUser, FieldChange, ImportPlan, plan_import
 
 HEADER = ["社員番号", "氏名", "メールアドレス", "部署", "役割", "管理者", "管理部署"]
 

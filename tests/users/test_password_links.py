@@ -21,7 +21,7 @@ from app.core.db import utcnow
 from app.core.deps import SESSION_COOKIE
 from app.core.errors import NotFound
 from app.mail.models import OutboxMessage
-from app.users import service as users_service
+from app.users import links as users_links
 from app.users.models import PasswordSetToken
 from tests.conftest import PASSWORD, sign_in
 from tests.org_fixture import Org
@@ -212,10 +212,10 @@ async def test_two_submissions_of_one_link_cannot_both_succeed(
     app, db: AsyncSession, org: Org, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     e1 = org.users["e1"]
-    link = await users_service.issue_password_link(db, actor=None, user=e1, settings=app.state.settings, mail=False)
+    link = await users_links.issue_password_link(db, actor=None, user=e1, settings=app.state.settings, mail=False)
     await db.commit()
     token = link.url.rsplit("/", 1)[1]
-    looked_up = users_service.user_for_link
+    looked_up = users_links.user_for_link
     both_checked = asyncio.Barrier(2)
 
     async def check_then_wait(session: AsyncSession, *, token: str) -> User | None:
@@ -223,12 +223,12 @@ async def test_two_submissions_of_one_link_cannot_both_succeed(
         await both_checked.wait()  # each submission has seen the link valid before either claims it
         return user
 
-    monkeypatch.setattr(users_service, "user_for_link", check_then_wait)
+    monkeypatch.setattr(users_links, "user_for_link", check_then_wait)
 
     async def submit(password: str) -> str | Exception:
         async with app.state.sessionmaker() as session:  # two workers: two sessions, two connections
             try:
-                await users_service.redeem_link(session, token=token, password=password)
+                await users_links.redeem_link(session, token=token, password=password)
                 await session.commit()
             except Exception as error:
                 await session.rollback()

@@ -18,6 +18,7 @@ from app.core.templating import TIMEZONE
 from app.org.models import Department, ManagedDepartment
 from app.progress.models import CourseStatus, Enrollment, LessonProgress
 from app.quiz.models import Attempt
+from app.users import imports as users_imports
 from app.users import service as users_service
 from app.users.models import UserImport
 from tests.conftest import PASSWORD, make_user, sign_in
@@ -168,8 +169,8 @@ async def test_a_file_with_errors_cannot_be_applied_and_changes_nothing(
     import_id, page = await upload(admin_client, data, deactivate_missing=True)
     assert page.select_one("form[action$='/apply']") is None
     # POSTing anyway, with the digest of exactly this plan: its good rows would be written if anything were.
-    stored = await users_service.get_upload(db, import_id=import_id)
-    plan = await users_service.plan_upload(db, upload=stored, acting_user_id=numbered.users["admin"].id)
+    stored = await users_imports.get_upload(db, import_id=import_id)
+    plan = await users_imports.plan_upload(db, upload=stored, acting_user_id=numbered.users["admin"].id)
     assert plan.creates and not plan.ok
     response = await apply(admin_client, import_id, plan.digest())
     assert response.status_code == 422
