@@ -50,6 +50,24 @@ async def _reset_postgres_schema(url: str) -> None:
     await engine.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _hash_each_test_password_once() -> Iterator[None]:
+    """argon2 is slow on purpose (about 0.2 s a hash here) and fixtures create the same few passwords hundreds of
+    times, so each distinct password is hashed once per run. Verifying at sign-in still runs argon2 for real."""
+    real_hash = auth_service.password_hash.hash
+    hashes: dict[str, str] = {}
+
+    def hash_once(password: str | bytes, *args: object, **kwargs: object) -> str:
+        key = password.decode() if isinstance(password, bytes) else password
+        if key not in hashes:
+            hashes[key] = real_hash(password, *args, **kwargs)  # type: ignore[arg-type]
+        return hashes[key]
+
+    auth_service.password_hash.hash = hash_once  # type: ignore[method-assign]
+    yield
+    auth_service.password_hash.hash = real_hash  # type: ignore[method-assign]
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A freshly migrated database for this test session."""
