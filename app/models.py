@@ -2,7 +2,7 @@
 
 from app.assignments.models import Assignment
 from app.audit.models import AuditEvent
-from app.auth.models import ApiToken, User, UserSession
+from app.auth.models import ApiToken, SignInFailure, User, UserSession
 from app.content.models import Asset, Course, CourseVersion, PackFile
 from app.core.db import Base
 from app.dashboard.models import (
@@ -48,6 +48,7 @@ __all__ = [
     "Quiz",
     "Reminder",
     "RosterStat",
+    "SignInFailure",
     "User",
     "UserImport",
     "UserSession",

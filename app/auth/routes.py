@@ -6,9 +6,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth import service
+from app.auth import service, throttle
 from app.auth.models import User
 from app.core.config import Settings
+from app.core.db import utcnow
 from app.core.deps import (
     SESSION_COOKIE,
     OptionalUser,
@@ -21,6 +22,7 @@ from app.core.templating import render
 
 router = APIRouter()
 FAILED_SIGN_IN = "メールアドレス(社員番号)またはパスワードが正しくありません。"
+THROTTLED = "サインインの失敗が続いたため、しばらく受け付けません。{}分ほど待ってからもう一度お試しください。"
 
 
 def safe_next(target: str | None) -> str:
@@ -46,10 +48,20 @@ async def login(
     password: Annotated[str, Form(max_length=1024)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/my",
 ) -> Response:
+    address = request.client.host if request.client else None
+    now = utcnow()
+    if email and await throttle.is_throttled(db, login=email, address=address, settings=settings, now=now):
+        # Refused before the password is even checked; worded the same whether or not the account exists.
+        context = {"next": safe_next(next), "email": email, "error": THROTTLED.format(settings.sign_in_window_minutes)}
+        return render(request, "auth/login.html", context, status_code=429,
+                      headers={"Retry-After": str(settings.sign_in_window_minutes * 60)})  # fmt: skip
     user = await service.authenticate(db, login=email, password=password) if email and password else None
     if user is None:
+        if email and password:
+            await throttle.record_failure(db, login=email, address=address, settings=settings, now=now)
         context = {"next": safe_next(next), "email": email, "error": FAILED_SIGN_IN}
         return render(request, "auth/login.html", context, status_code=401)
+    await throttle.clear_account(db, login=email)
     return await start_browser_session(request, db, settings, user=user, target=safe_next(next))
 
 

@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     smtp_password: str = Field(default="", description="mail server password")
     smtp_starttls: bool = Field(default=True, description="upgrade the SMTP connection with STARTTLS")
     mail_from: str = Field(default="lms@example.com", description="sender address of mails")
+    sign_in_max_failures_per_account: int = Field(
+        default=5, ge=1, description="failed sign-ins for one account within the window before it is locked"
+    )
+    sign_in_max_failures_per_address: int = Field(
+        default=30, ge=1, description="failed sign-ins from one client address within the window before it is locked"
+    )
+    sign_in_window_minutes: int = Field(default=15, ge=1, description="how long failed sign-ins are counted (minutes)")
 
     @model_validator(mode="after")
     def _secret_key_required_in_production(self) -> Settings:
