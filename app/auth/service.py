@@ -134,8 +134,11 @@ async def end_session(session: AsyncSession, *, token: str) -> None:
     await session.execute(delete(UserSession).where(UserSession.token_hash == _token_hash(token)))
 
 
-async def user_for_token(session: AsyncSession, *, token: str, idle_hours: int) -> User | None:
-    """The signed-in user, or None when the session is unknown, idle too long, or the user is deactivated."""
+async def user_for_token(
+    session: AsyncSession, *, token: str, idle_hours: int, absolute_hours: int | None = None
+) -> User | None:
+    """The signed-in user, or None when the session is unknown, idle too long, older than `absolute_hours`
+    however active, or the user is deactivated."""
     row = (await session.execute(
         select(UserSession, User)
         .join(User, User.id == UserSession.user_id)
@@ -145,7 +148,8 @@ async def user_for_token(session: AsyncSession, *, token: str, idle_hours: int) 
         return None
     user_session, user = row
     now = utcnow()
-    if not user.is_active or now - user_session.last_seen_at > timedelta(hours=idle_hours):
+    too_old = absolute_hours is not None and now - user_session.created_at > timedelta(hours=absolute_hours)
+    if not user.is_active or too_old or now - user_session.last_seen_at > timedelta(hours=idle_hours):
         await session.delete(user_session)
         return None
     if now - user_session.last_seen_at > _TOUCH_INTERVAL:

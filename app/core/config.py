@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     )
     secret_key: str = Field(default="", description="signs session cookies; required in production")
     session_hours: int = Field(default=12, ge=1, description="idle time after which a sign-in expires")
+    session_absolute_hours: int = Field(
+        default=168, ge=1, description="time after which a sign-in expires however active it is"
+    )
     cookie_secure: bool | None = Field(
         default=None,
         description="force the Secure cookie flag; by default set when the request came over https",

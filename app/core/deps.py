@@ -57,7 +57,13 @@ async def optional_user(request: Request, db: SessionDep, settings: SettingsDep)
     token = session_token(request, settings)
     user = None
     if token:
-        user = await auth_service.user_for_token(db, token=token, idle_hours=settings.session_hours)
+        user = await auth_service.user_for_token(
+            db, token=token, idle_hours=settings.session_hours, absolute_hours=settings.session_absolute_hours
+        )
+        if user is None:
+            # An expired session's row was just deleted; nothing else has been written yet in this request, and
+            # the redirect to sign-in that usually follows is an exception that would roll the deletion back.
+            await db.commit()
     request.state.user = user
     return user
 

@@ -90,3 +90,39 @@ async def test_next_parameter_cannot_send_the_user_to_another_site(client: httpx
 async def test_email_is_matched_case_insensitively(client: httpx.AsyncClient, db: AsyncSession) -> None:
     await make_user(db, "Mixed.Case@Example.com")
     assert (await sign_in(client, "mixed.case@example.COM")).status_code == 303
+
+
+async def _age_session(db: AsyncSession, **ages: object) -> None:
+    await db.execute(update(UserSession).values(**ages))
+    await db.commit()
+
+
+async def test_a_session_idle_too_long_is_ended_server_side(
+    client: httpx.AsyncClient, learner: User, db: AsyncSession
+) -> None:
+    from datetime import timedelta
+
+    from app.core.db import utcnow
+
+    await sign_in(client, learner.email)
+    await _age_session(db, last_seen_at=utcnow() - timedelta(hours=13))  # LMS_SESSION_HOURS is 12
+    response = await client.get("/my")
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
+    assert await db.scalar(select(UserSession.token_hash)) is None  # the row is gone, not just ignored
+
+
+async def test_an_active_session_still_ends_after_the_absolute_limit(
+    client: httpx.AsyncClient, learner: User, db: AsyncSession
+) -> None:
+    from datetime import timedelta
+
+    from app.core.db import utcnow
+
+    await sign_in(client, learner.email)
+    # active a minute ago, but signed in more than a week ago (LMS_SESSION_ABSOLUTE_HOURS is 168)
+    await _age_session(db, created_at=utcnow() - timedelta(hours=169), last_seen_at=utcnow() - timedelta(minutes=1))
+    response = await client.get("/my")
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
+    await sign_in(client, learner.email)
+    await _age_session(db, created_at=utcnow() - timedelta(hours=167))
+    assert (await client.get("/my")).status_code == 200
