@@ -33,6 +33,9 @@ def _run_in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run one unit of work in a transaction: all of it is stored, or none of it."""
 
     import app.models  # noqa: F401 - every model registered, so foreign keys between domains resolve
+    from app.core import logs
+
+    logs.configure(get_settings().log_level)
 
     async def main() -> T:
         engine = make_engine(get_settings())

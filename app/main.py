@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -21,10 +20,11 @@ from app.audit.routes import router as audit_router
 from app.auth.routes import router as auth_router
 from app.auth.tokens import router as tokens_router
 from app.content.routes import router as content_router
-from app.core import handlers
+from app.core import handlers, logs
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine, make_sessionmaker
 from app.core.deps import OptionalUser
+from app.core.logs import RequestIdMiddleware
 from app.core.middleware import CrossSiteProtection
 from app.core.migrate import pending_migration_message
 from app.dashboard.routes import router as dashboard_router
@@ -54,7 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = make_engine(settings)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.schema_ok = False
-    app.state.logger = logging.getLogger("lms")
+    logs.configure(settings.log_level)
+    app.state.logger = logs.get_logger()
 
     @app.middleware("http")
     async def refuse_unmigrated_database(
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     allowed_hosts = [host.strip() for host in settings.trusted_hosts.split(",") if host.strip()]
     if allowed_hosts and allowed_hosts != ["*"]:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
+    app.add_middleware(RequestIdMiddleware)  # added last, so it runs first: every response and log line has the id
     handlers.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

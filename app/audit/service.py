@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEvent
 from app.auth.models import User
+from app.core import logs
 
 CLI_ACTOR = "コマンドライン (lms)"
 
@@ -62,6 +63,8 @@ async def record(
     )
     session.add(event)
     await session.flush()
+    logs.get_logger().info("admin_action", action=action, actor_id=event.actor_id, target_type=target_type,
+                           target_id=target_id, audit_id=event.id)  # fmt: skip
     return event
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import service, throttle
 from app.auth.models import User
+from app.core import logs
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.deps import (
@@ -52,6 +53,7 @@ async def login(
     now = utcnow()
     if email and await throttle.is_throttled(db, login=email, address=address, settings=settings, now=now):
         # Refused before the password is even checked; worded the same whether or not the account exists.
+        logs.get_logger().warning("sign_in_throttled", address=address)
         context = {"next": safe_next(next), "email": email, "error": THROTTLED.format(settings.sign_in_window_minutes)}
         return render(request, "auth/login.html", context, status_code=429,
                       headers={"Retry-After": str(settings.sign_in_window_minutes * 60)})  # fmt: skip
@@ -59,9 +61,12 @@ async def login(
     if user is None:
         if email and password:
             await throttle.record_failure(db, login=email, address=address, settings=settings, now=now)
+        # What was typed is never logged: a password typed into the login box would end up in the logs.
+        logs.get_logger().info("sign_in_failed", address=address)
         context = {"next": safe_next(next), "email": email, "error": FAILED_SIGN_IN}
         return render(request, "auth/login.html", context, status_code=401)
     await throttle.clear_account(db, login=email)
+    logs.get_logger().info("sign_in", user_id=user.id, address=address)
     return await start_browser_session(request, db, settings, user=user, target=safe_next(next))
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from app.core import logs
 from app.core.deps import NotSignedIn
 from app.core.errors import AppError
 from app.core.templating import is_htmx, render
@@ -26,11 +27,19 @@ DEFAULT_MESSAGES = {
 
 
 def error_response(request: Request, status: int, message: str) -> Response:
+    """The error as a page, an HTMX fragment or JSON, always with the request's correlation id (to quote to
+    support, and to find the matching log lines)."""
+    request_id = getattr(request.state, "request_id", None)
+    if status == 403:
+        user = getattr(request.state, "user", None)
+        logs.get_logger().warning("access_denied", path=request.url.path, method=request.method,
+                                  user_id=user.id if user else None)  # fmt: skip
     if request.url.path.startswith("/api/"):
-        return JSONResponse({"detail": message}, status_code=status)
+        return JSONResponse({"detail": message, "request_id": request_id}, status_code=status)
     template = "errors/error.html"
     block = "message" if is_htmx(request) else None
-    return render(request, template, {"status": status, "message": message}, status_code=status, block=block)
+    context = {"status": status, "message": message, "request_id": request_id}
+    return render(request, template, context, status_code=status, block=block)
 
 
 def redirect_to_sign_in(request: Request) -> Response:
@@ -61,7 +70,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         if isinstance(exc, OperationalError | InterfaceError):
-            request.app.state.logger.warning("database unavailable: %s", exc)
+            request.app.state.logger.warning("database_unavailable", error=type(exc).__name__)
             return error_response(request, 503, DEFAULT_MESSAGES[503])
-        request.app.state.logger.exception("unhandled error", exc_info=exc)
+        request.app.state.logger.error("unhandled_error", path=request.url.path, exc_info=exc)
         return error_response(request, 500, DEFAULT_MESSAGES[500])
