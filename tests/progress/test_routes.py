@@ -105,3 +105,15 @@ async def test_unknown_course_or_lesson_is_a_friendly_404(learner_client: httpx.
         response = await learner_client.get(url)
         assert response.status_code == 404
         assert BeautifulSoup(response.text, "html.parser").h1.get_text() == "ページが見つかりません"
+
+
+async def test_pack_html_is_shown_where_htmx_ignores_it(
+    learner_client: httpx.AsyncClient, db: AsyncSession, mini_course: Course
+) -> None:
+    """Even if a sanitiser bug let an hx-* attribute through, htmx would not act on it inside hx-disable."""
+    lesson = BeautifulSoup((await learner_client.get("/courses/mini-course/lessons/basics")).text, "html.parser")
+    assert lesson.select_one(".lesson-body").has_attr("hx-disable")
+    attempt_id = await start(learner_client, (await quiz_for(db, mini_course, "basics")).id)
+    paper = BeautifulSoup((await learner_client.get(f"/attempts/{attempt_id}")).text, "html.parser")
+    prompts = paper.select(".prompt")
+    assert prompts and all(prompt.has_attr("hx-disable") for prompt in prompts)
