@@ -57,6 +57,42 @@ def db_upgrade(revision: str = "head") -> None:
     typer.echo("データベースを最新の状態にしました。")
 
 
+@db_app.command("backup")
+def db_backup(
+    target: Annotated[Path, typer.Argument(help="file to write (SQLite copy or pg_dump custom format)")],
+) -> None:
+    """Write a consistent backup of the database (safe while the app runs)."""
+    from app.core.backup import BackupError, backup
+
+    try:
+        backup(get_settings().database_url, target)
+    except BackupError as error:
+        typer.echo(f"✗ {error}", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"✓ {target} にバックアップしました({target.stat().st_size:,} バイト)。")
+
+
+@db_app.command("restore")
+def db_restore(
+    source: Annotated[Path, typer.Argument(help="a file written by `lms db backup`")],
+    yes: Annotated[bool, typer.Option("--yes", help="confirm: the current data is replaced")] = False,
+) -> None:
+    """Replace the database's contents with a backup (all or nothing), then migrate it. Stop the app first."""
+    from app.core.backup import BackupError, restore
+
+    if not yes:
+        typer.echo(
+            "今のデータはバックアップの内容で置き換えられます。よければ --yes を付けて実行してください。", err=True
+        )
+        raise typer.Exit(2)
+    try:
+        restore(get_settings().database_url, source)
+    except BackupError as error:
+        typer.echo(f"✗ {error}", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"✓ {source} から復元しました。")
+
+
 @db_app.command("analyze")
 def db_analyze() -> None:
     """Refresh the query planner's statistics (after a bulk import; PostgreSQL's autovacuum also does it)."""

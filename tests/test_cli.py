@@ -151,3 +151,25 @@ def test_create_admin_refuses_a_weak_password_and_creates_with_a_good_one(cli_da
         app, ["users", "create-admin", "root@example.com", "--name", "管理者", "--password", "correct horse battery"]
     )
     assert good.exit_code == 0 and _scalar(cli_database, "SELECT role FROM users") == "admin"
+
+
+def test_db_backup_and_restore_round_trip_and_restore_asks_for_confirmation(cli_database: str, tmp_path: Path) -> None:
+    file = tmp_path / "employees.csv"
+    file.write_text(CSV, encoding="utf-8")
+    assert runner.invoke(app, ["users", "import", str(file)]).exit_code == 0
+    backup_file = tmp_path / "lms.backup"
+    saved = runner.invoke(app, ["db", "backup", str(backup_file)])
+    assert saved.exit_code == 0 and backup_file.stat().st_size > 0
+    _execute(cli_database, "DELETE FROM users")
+    refused = runner.invoke(app, ["db", "restore", str(backup_file)])
+    assert refused.exit_code == 2 and _scalar(cli_database, "SELECT count(*) FROM users") == 0
+    restored = runner.invoke(app, ["db", "restore", str(backup_file), "--yes"])
+    assert restored.exit_code == 0 and _scalar(cli_database, "SELECT count(*) FROM users") == 2
+
+
+def _execute(url: str, sql: str) -> None:
+    import sqlite3
+
+    with sqlite3.connect(url.removeprefix("sqlite+aiosqlite:///")) as connection:
+        connection.execute("PRAGMA foreign_keys = ON")
+        connection.execute(sql)
