@@ -57,19 +57,26 @@ def db_upgrade(revision: str = "head") -> None:
     typer.echo("データベースを最新の状態にしました。")
 
 
+def _backup_step(step: Callable[[str, Path], None], file: Path, done: str) -> None:
+    """Run a backup or restore step on the configured database; its error message and exit 1 on failure."""
+    from app.core.backup import BackupError
+
+    try:
+        step(get_settings().database_url, file)
+    except BackupError as error:
+        typer.echo(f"✗ {error}", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(done)
+
+
 @db_app.command("backup")
 def db_backup(
     target: Annotated[Path, typer.Argument(help="file to write (SQLite copy or pg_dump custom format)")],
 ) -> None:
     """Write a consistent backup of the database (safe while the app runs)."""
-    from app.core.backup import BackupError, backup
+    from app.core.backup import backup
 
-    try:
-        backup(get_settings().database_url, target)
-    except BackupError as error:
-        typer.echo(f"✗ {error}", err=True)
-        raise typer.Exit(1) from error
-    typer.echo(f"✓ {target} にバックアップしました({target.stat().st_size:,} バイト)。")
+    _backup_step(backup, target, f"✓ {target} にバックアップしました。")
 
 
 @db_app.command("restore")
@@ -78,19 +85,14 @@ def db_restore(
     yes: Annotated[bool, typer.Option("--yes", help="confirm: the current data is replaced")] = False,
 ) -> None:
     """Replace the database's contents with a backup (all or nothing), then migrate it. Stop the app first."""
-    from app.core.backup import BackupError, restore
+    from app.core.backup import restore
 
     if not yes:
         typer.echo(
             "今のデータはバックアップの内容で置き換えられます。よければ --yes を付けて実行してください。", err=True
         )
         raise typer.Exit(2)
-    try:
-        restore(get_settings().database_url, source)
-    except BackupError as error:
-        typer.echo(f"✗ {error}", err=True)
-        raise typer.Exit(1) from error
-    typer.echo(f"✓ {source} から復元しました。")
+    _backup_step(restore, source, f"✓ {source} から復元しました。")
 
 
 @db_app.command("analyze")
