@@ -117,7 +117,8 @@ async def test_api_is_scoped_like_its_owner_and_stops_when_revoked(client: httpx
         "e3@example.com",
     ]
     refused = await client.get(f"/api/v1/employees?department={org.departments['店舗部'].id}", headers=auth)
-    assert refused.status_code == 404 and refused.json() == {"detail": "部署が見つかりません。"}
+    assert refused.status_code == 404
+    assert refused.json() == {"detail": "部署が見つかりません。", "request_id": refused.headers["x-request-id"]}
     items = (await client.get("/api/v1/items", headers=auth)).json()
     assert next(i for i in items if i["question_id"] == "b-single")["answered"] == 2
     assert (await client.get("/api/v1/summary")).status_code == 401
