@@ -17,7 +17,7 @@ from app.content.archive import ArchiveLimits
 from app.content.errors import ContentError, PackInvalid
 from app.content.pack import FRONT_MATTER, load_pack_files
 from app.core.deps import SessionDep, require_role
-from app.core.errors import Conflict, NotFound
+from app.core.errors import NotFound
 from app.core.templating import is_htmx, render
 from app.lessons import service as lessons_service
 from app.quiz import service as quiz_service
@@ -133,12 +133,9 @@ async def _version_page(
     lessons = await lessons_service.list_lessons(db, version_id=version.id)
     quizzes = await quiz_service.quizzes_of_version(db, version_id=version.id)
     changed = await versions.changed_lessons(db, old_version_id=course.current_version_id, new_version_id=version.id)
-    try:
-        files = await versions.pack_files(db, version_id=version.id)
-    except Conflict:  # versions imported before files were kept cannot be edited, only previewed
-        files = {}
-    sources = versions.lesson_sources(files) if files else []
-    replaceable = sorted(path for path in files if path.endswith((".md", ".yaml", ".yml")) and path != "course.yaml")
+    # Versions imported before files were kept have none: they can be previewed, not edited.
+    paths = await versions.stored_paths(db, version_id=version.id)
+    replaceable = [path for path in paths if path.endswith((".md", ".yaml", ".yml")) and path != "course.yaml"]
     context = {
         "course": course,
         "version": version,
@@ -146,7 +143,7 @@ async def _version_page(
         "quizzes": quizzes,
         "errors": errors or [],
         "changed": changed if course.current_version_id != version.id else [],
-        "sources": sources,
+        "editable": bool(paths),
         "replaceable": replaceable,
         "is_current": course.current_version_id == version.id,
     }

@@ -78,9 +78,18 @@ async def _edit_page(
     return render(request, "admin/user_edit.html", context, status_code=status_code)
 
 
-def _values(
-    name: str, employee_number: str, email: str, role: str, department_id: str, managed: list[str]
+FormStr = Annotated[str, Form(max_length=320)]
+
+
+def submitted_values(
+    name: FormStr = "",
+    employee_number: FormStr = "",
+    email: FormStr = "",
+    role: FormStr = "learner",
+    department_id: FormStr = "",
+    managed: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies form defaults)
 ) -> dict[str, Any]:
+    """The user form as typed, kept to show again with its errors."""
     return {
         "name": name,
         "employee_number": employee_number,
@@ -91,27 +100,27 @@ def _values(
     }
 
 
+Submitted = Annotated[dict[str, Any], Depends(submitted_values)]
+
+
+async def _stored_values(db: SessionDep, user: User) -> dict[str, Any]:
+    return {
+        "name": user.display_name,
+        "employee_number": user.employee_number or "",
+        "email": user.email or "",
+        "role": user.role,
+        "department_id": user.department_id,
+        "managed_department_ids": await service.managed_department_ids(db, user_id=user.id),
+    }
+
+
 @router.get("/new")
 async def new_page(request: Request, db: SessionDep, _admin: Admin) -> Response:
     return await _edit_page(request, db, user=None, values={"role": Role.LEARNER.value, "managed_department_ids": []})
 
 
-FormStr = Annotated[str, Form(max_length=320)]
-
-
 @router.post("/new")
-async def create(
-    request: Request,
-    db: SessionDep,
-    admin: Admin,
-    name: FormStr = "",
-    employee_number: FormStr = "",
-    email: FormStr = "",
-    role: FormStr = "learner",
-    department_id: FormStr = "",
-    managed: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies form defaults)
-) -> Response:
-    values = _values(name, employee_number, email, role, department_id, managed)
+async def create(request: Request, db: SessionDep, admin: Admin, values: Submitted) -> Response:
     form, errors = _form_from(values)
     if form is None:
         return await _edit_page(request, db, user=None, values=values, errors=errors, status_code=422)
@@ -127,32 +136,12 @@ async def create(
 @router.get("/{user_id:int}")
 async def edit_page(request: Request, user_id: int, db: SessionDep, _admin: Admin) -> Response:
     user = await service.get_user(db, user_id=user_id)
-    values = {
-        "name": user.display_name,
-        "employee_number": user.employee_number or "",
-        "email": user.email or "",
-        "role": user.role,
-        "department_id": user.department_id,
-        "managed_department_ids": await service.managed_department_ids(db, user_id=user.id),
-    }
-    return await _edit_page(request, db, user=user, values=values)
+    return await _edit_page(request, db, user=user, values=await _stored_values(db, user))
 
 
 @router.post("/{user_id:int}")
-async def update(
-    request: Request,
-    user_id: int,
-    db: SessionDep,
-    admin: Admin,
-    name: FormStr = "",
-    employee_number: FormStr = "",
-    email: FormStr = "",
-    role: FormStr = "learner",
-    department_id: FormStr = "",
-    managed: Annotated[list[str], Form()] = [],  # noqa: B006
-) -> Response:
+async def update(request: Request, user_id: int, db: SessionDep, admin: Admin, values: Submitted) -> Response:
     user = await service.get_user(db, user_id=user_id)
-    values = _values(name, employee_number, email, role, department_id, managed)
     form, errors = _form_from(values)
     if form is None:
         return await _edit_page(request, db, user=user, values=values, errors=errors, status_code=422)
@@ -183,14 +172,7 @@ async def password_link(
 ) -> Response:
     user = await service.get_user(db, user_id=user_id)
     link = await links.issue_password_link(db, actor=admin, user=user, settings=settings)
-    values = {
-        "name": user.display_name,
-        "employee_number": user.employee_number or "",
-        "email": user.email or "",
-        "role": user.role,
-        "department_id": user.department_id,
-        "managed_department_ids": await service.managed_department_ids(db, user_id=user.id),
-    }
+    values = await _stored_values(db, user)
     # Shown once, on this response only: the link is not stored anywhere it could be read back, and (as for the
     # printed slips and API tokens) no cache may keep a copy of the page either.
     response = await _edit_page(request, db, user=user, values=values, link=link)
@@ -212,11 +194,9 @@ def qr_svg(url: str) -> Markup:
 
 @router.get("/slips/choose")
 async def choose_slips(request: Request, db: SessionDep, _admin: Admin, department_id: int | None = None) -> Response:
-    user_ids = await links.users_without_password(db, department_id=department_id)
-    rows, _ = await service.list_users(db, status="no_password", per_page=10_000)
-    chosen = set(user_ids)
+    rows, _ = await service.list_users(db, status="no_password", department_id=department_id, per_page=10_000)
     context = {
-        "rows": [row for row in rows if row.user.id in chosen],
+        "rows": rows,
         "departments": await _departments(db),
         "department_id": department_id,
     }

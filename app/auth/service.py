@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-import unicodedata
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,6 +10,7 @@ from pwdlib import PasswordHash
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.identifiers import normalise_email, normalise_employee_number, normalise_login, token_hash
 from app.auth.models import ApiToken, Role, User, UserSession
 from app.core.db import utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound
@@ -28,19 +27,6 @@ COMMON_PASSWORDS = frozenset(
     for line in (Path(__file__).parent / "common_passwords.txt").read_text(encoding="utf-8").splitlines()
     if line.strip() and not line.startswith("#")
 )
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def normalise_email(email: str) -> str:
-    return unicodedata.normalize("NFKC", email).strip().lower()
-
-
-def normalise_employee_number(number: str) -> str:
-    """Full-width digits typed on a Japanese keyboard sign in the same as ASCII ones."""
-    return unicodedata.normalize("NFKC", number).strip()
 
 
 def password_problem(password: str, *, user: User | None = None) -> str | None:
@@ -92,10 +78,9 @@ async def create_user(
 
 async def find_by_login(session: AsyncSession, *, login: str) -> User | None:
     """The account for what someone typed in the sign-in box: an e-mail address, or else an employee number."""
-    login = login.strip()
-    if "@" in login:
-        return await session.scalar(select(User).where(User.email == normalise_email(login)))
-    return await session.scalar(select(User).where(User.employee_number == normalise_employee_number(login)))
+    kind, value = normalise_login(login)
+    column = User.email if kind == "email" else User.employee_number
+    return await session.scalar(select(User).where(column == value))
 
 
 async def authenticate(session: AsyncSession, *, login: str, password: str) -> User | None:
@@ -125,13 +110,13 @@ async def end_all_sessions(session: AsyncSession, *, user_id: int) -> None:
 async def start_session(session: AsyncSession, *, user: User) -> str:
     """A fresh session token for the browser; only its hash is stored."""
     token = secrets.token_urlsafe(32)
-    session.add(UserSession(token_hash=_token_hash(token), user_id=user.id))
+    session.add(UserSession(token_hash=token_hash(token), user_id=user.id))
     await session.flush()
     return token
 
 
 async def end_session(session: AsyncSession, *, token: str) -> None:
-    await session.execute(delete(UserSession).where(UserSession.token_hash == _token_hash(token)))
+    await session.execute(delete(UserSession).where(UserSession.token_hash == token_hash(token)))
 
 
 async def user_for_token(
@@ -142,7 +127,7 @@ async def user_for_token(
     row = (await session.execute(
         select(UserSession, User)
         .join(User, User.id == UserSession.user_id)
-        .where(UserSession.token_hash == _token_hash(token))
+        .where(UserSession.token_hash == token_hash(token))
     )).first()  # fmt: skip
     if row is None:
         return None
@@ -157,14 +142,10 @@ async def user_for_token(
     return user
 
 
-async def find_user_by_email(session: AsyncSession, *, email: str) -> User | None:
-    return await session.scalar(select(User).where(User.email == normalise_email(email)))
-
-
 async def create_api_token(session: AsyncSession, *, user: User, name: str) -> str:
     """A new API token; only its hash is stored, so the caller shows the token once."""
     token = "lms_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, name=name.strip() or "API", token_hash=_token_hash(token)))
+    session.add(ApiToken(user_id=user.id, name=name.strip() or "API", token_hash=token_hash(token)))
     await session.flush()
     return token
 
@@ -184,7 +165,7 @@ async def revoke_api_token(session: AsyncSession, *, user_id: int, token_id: int
 async def user_for_api_token(session: AsyncSession, *, token: str) -> User | None:
     row = (await session.execute(
         select(ApiToken, User).join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None), User.is_active.is_(True))
+        .where(ApiToken.token_hash == token_hash(token), ApiToken.revoked_at.is_(None), User.is_active.is_(True))
     )).first()  # fmt: skip
     if row is None:
         return None

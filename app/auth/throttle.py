@@ -6,14 +6,13 @@ lockout says nothing about which accounts exist (and a password typed into the w
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.identifiers import normalise_login, token_hash
 from app.auth.models import SignInFailure
-from app.auth.service import normalise_email, normalise_employee_number
 from app.core.config import Settings
 
 ACCOUNT = "account"
@@ -21,13 +20,11 @@ ADDRESS = "address"
 
 
 def account_key(login: str) -> str:
-    login = login.strip()
-    normalised = normalise_email(login) if "@" in login else normalise_employee_number(login)
-    return hashlib.sha256(normalised.encode()).hexdigest()
+    return token_hash(normalise_login(login)[1])
 
 
 def address_key(address: str | None) -> str:
-    return hashlib.sha256((address or "unknown").encode()).hexdigest()
+    return token_hash(address or "unknown")
 
 
 async def _failures(session: AsyncSession, *, kind: str, key: str, since: datetime) -> int:

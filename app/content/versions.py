@@ -118,11 +118,14 @@ async def _lesson_html(session: AsyncSession, version_id: int) -> dict[str, str]
     return {slug: html.replace(own, '="/assets/~/') for slug, html in rows.all()}
 
 
+def _changed(old: dict[str, str], new: dict[str, str]) -> list[str]:
+    return sorted(slug for slug, html in new.items() if old.get(slug) != html)
+
+
 async def changed_lessons(session: AsyncSession, *, old_version_id: int | None, new_version_id: int) -> list[str]:
     """Slugs of lessons of the new version whose text differs from the old version (new lessons included)."""
-    new = await _lesson_html(session, new_version_id)
     old = await _lesson_html(session, old_version_id) if old_version_id else {}
-    return sorted(slug for slug, html in new.items() if old.get(slug) != html)
+    return _changed(old, await _lesson_html(session, new_version_id))
 
 
 async def publish(session: AsyncSession, *, version_id: int, actor_id: int | None, reread_changed: bool) -> list[str]:
@@ -148,13 +151,11 @@ async def publish(session: AsyncSession, *, version_id: int, actor_id: int | Non
             f"この下書き(第{version.number}版)は、その後に公開された第{newest}版より古い内容です。"
             f"第{newest}版をもとに編集し直してください。"
         )
-    changed = await changed_lessons(
-        session, old_version_id=previous.id if previous else None, new_version_id=version.id
-    )
-    existing = set(await _lesson_html(session, previous.id)) if previous else set()
-    current_slugs = set(await _lesson_html(session, version.id))
-    since = {slug: n for slug, n in (previous.reread_since if previous else {}).items() if slug in current_slugs}
-    reread = [slug for slug in changed if slug in existing] if reread_changed else []
+    old_html = await _lesson_html(session, previous.id) if previous else {}
+    new_html = await _lesson_html(session, version.id)
+    changed = _changed(old_html, new_html)
+    since = {slug: n for slug, n in (previous.reread_since if previous else {}).items() if slug in new_html}
+    reread = [slug for slug in changed if slug in old_html] if reread_changed else []
     for slug in reread:
         since[slug] = version.number
     version.reread_slugs = reread
@@ -204,6 +205,11 @@ async def refresh_learners(session: AsyncSession, *, course: Course, version: Co
     for user_id in user_ids:
         await progress_service.refresh(session, user_id=user_id, course=course, version=version)
     return len(user_ids)
+
+
+async def stored_paths(session: AsyncSession, *, version_id: int) -> list[str]:
+    """The paths of a version's stored pack files, without reading the files (PDF handouts can be large)."""
+    return sorted(await session.scalars(select(PackFile.path).where(PackFile.version_id == version_id)))
 
 
 async def pack_files(session: AsyncSession, *, version_id: int) -> dict[str, bytes]:

@@ -32,6 +32,11 @@ def is_cross_site(method: str, headers: dict[str, str], host: str) -> bool:
     return origin == "null" or urlsplit(origin).netloc != host
 
 
+def request_headers(scope: Scope) -> dict[str, str]:
+    """An ASGI request's headers as text (names arrive lower-cased per the ASGI spec)."""
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+
+
 class CrossSiteProtection:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -40,7 +45,7 @@ class CrossSiteProtection:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = request_headers(scope)
         if is_cross_site(scope["method"], headers, headers.get("host", "")):
             body = "他のサイトからの送信は受け付けません。ページを開き直してから、もう一度お試しください。".encode()
             await send({"type": "http.response.start", "status": 403,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.content.models import Course, CourseVersion
@@ -46,6 +46,15 @@ class CourseProgress:
     due_at: datetime | None
 
 
+def _one_lesson(user_id: int, course_id: int, lesson_slug: str) -> tuple[ColumnElement[bool], ...]:
+    """The conditions that pick one learner's progress row for one lesson."""
+    return (
+        LessonProgress.user_id == user_id,
+        LessonProgress.course_id == course_id,
+        LessonProgress.lesson_slug == lesson_slug,
+    )
+
+
 async def open_lesson(session: AsyncSession, *, user_id: int, course_id: int, lesson_slug: str) -> None:
     from app.dashboard import stats
 
@@ -61,11 +70,8 @@ async def open_lesson(session: AsyncSession, *, user_id: int, course_id: int, le
                                        event="opened")  # fmt: skip
     else:
         await session.execute(
-            update(LessonProgress)
-            .where(LessonProgress.user_id == user_id, LessonProgress.course_id == course_id,
-                   LessonProgress.lesson_slug == lesson_slug)
-            .values(last_opened_at=now)
-        )  # fmt: skip
+            update(LessonProgress).where(*_one_lesson(user_id, course_id, lesson_slug)).values(last_opened_at=now)
+        )
 
 
 async def _version_numbers(session: AsyncSession, *, course_id: int) -> dict[int, int]:
@@ -90,9 +96,7 @@ async def mark_read(session: AsyncSession, *, user_id: int, course_id: int, less
         await session.execute(
             update(LessonProgress)
             .where(
-                LessonProgress.user_id == user_id,
-                LessonProgress.course_id == course_id,
-                LessonProgress.lesson_slug == lesson_slug,
+                *_one_lesson(user_id, course_id, lesson_slug),
                 LessonProgress.read_at.is_not(None),
                 or_(LessonProgress.read_version_id.is_(None), LessonProgress.read_version_id.in_(outdated)),
             )
@@ -101,9 +105,7 @@ async def mark_read(session: AsyncSession, *, user_id: int, course_id: int, less
     first_read = await session.execute(
         update(LessonProgress)
         .where(
-            LessonProgress.user_id == user_id,
-            LessonProgress.course_id == course_id,
-            LessonProgress.lesson_slug == lesson_slug,
+            *_one_lesson(user_id, course_id, lesson_slug),
             LessonProgress.read_at.is_(None),
         )
         .values(read_at=utcnow(), read_version_id=version_id)
@@ -120,11 +122,7 @@ async def add_reading_time(
     seconds = max(0, min(seconds, MAX_SECONDS_PER_BEAT))
     await session.execute(
         update(LessonProgress)
-        .where(
-            LessonProgress.user_id == user_id,
-            LessonProgress.course_id == course_id,
-            LessonProgress.lesson_slug == lesson_slug,
-        )
+        .where(*_one_lesson(user_id, course_id, lesson_slug))
         .values(seconds_spent=LessonProgress.seconds_spent + seconds, last_opened_at=utcnow())
     )
 

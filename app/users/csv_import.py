@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
+from app.auth.identifiers import EMPLOYEE_NUMBER, normalise_email, normalise_employee_number
 from app.auth.models import Role
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -64,7 +65,6 @@ UNCLOSED_QUOTE = '「"」の閉じ忘れがないか確認してください'
 EMPLOYEE_NUMBER_RULE = "半角英数字で始まり、半角英数字・「-」・「_」だけの 50 文字以内にしてください"
 DECODE_ERROR = "文字コードを判別できません。UTF-8 または Shift_JIS(CP932)で保存してください"
 
-_EMPLOYEE_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,49}")
 _EXCEL_NUMBER = re.compile(r"\d+(\.\d+)?e\+\d+", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 _DEPARTMENT_SEPARATOR = re.compile(r"[/／>＞]")
@@ -319,10 +319,10 @@ def _has_control(value: str) -> bool:
 
 def _clean_employee_number(raw: str) -> str:
     # NFKC: Excel and Japanese IMEs often produce full-width digits (１２３) and hyphens (－).
-    value = unicodedata.normalize("NFKC", raw).strip()
+    value = normalise_employee_number(raw)
     if not value:
         raise _Invalid("社員番号が空です。社員番号を書いてください")
-    if not _EMPLOYEE_NUMBER.fullmatch(value):
+    if not EMPLOYEE_NUMBER.fullmatch(value):
         message = f"社員番号「{value}」は使えません。" + EMPLOYEE_NUMBER_RULE
         if _EXCEL_NUMBER.fullmatch(value):
             message += "。Excel で数値に変換されたようです。列の書式を「文字列」にして保存し直してください"
@@ -343,7 +343,7 @@ def _clean_name(raw: str) -> str:
 
 
 def _clean_email(raw: str) -> str | None:
-    value = unicodedata.normalize("NFKC", raw).strip().lower()
+    value = normalise_email(raw)
     if not value:
         return None
     problem = _email_problem(value)

@@ -5,7 +5,6 @@ Only a hash of each link's token is stored; issuing a new link, or deactivating 
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.auth import service as auth_service
+from app.auth.identifiers import token_hash
 from app.auth.models import User
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound
-from app.org.models import Department
 from app.users import service
 from app.users.models import PasswordSetToken
 
@@ -32,10 +31,6 @@ class IssuedLink:
     url: str
     expires_at: datetime
     mailed: bool
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 async def expire_links(session: AsyncSession, *, user_id: int) -> None:
@@ -61,7 +56,7 @@ async def issue_password_link(
     session.add(
         PasswordSetToken(
             user_id=user.id,
-            token_hash=_token_hash(token),
+            token_hash=token_hash(token),
             created_by_id=actor.id if actor else None,
             expires_at=expires_at,
         )
@@ -95,7 +90,7 @@ async def user_for_link(session: AsyncSession, *, token: str) -> User | None:
         select(User)
         .join(PasswordSetToken, PasswordSetToken.user_id == User.id)
         .where(
-            PasswordSetToken.token_hash == _token_hash(token),
+            PasswordSetToken.token_hash == token_hash(token),
             PasswordSetToken.used_at.is_(None),
             PasswordSetToken.expires_at > utcnow(),
             User.is_active.is_(True),
@@ -114,7 +109,7 @@ async def redeem_link(session: AsyncSession, *, token: str, password: str) -> Us
         raise InvalidInput(problem)
     claimed = await session.execute(
         update(PasswordSetToken)
-        .where(PasswordSetToken.token_hash == _token_hash(token), PasswordSetToken.used_at.is_(None))
+        .where(PasswordSetToken.token_hash == token_hash(token), PasswordSetToken.used_at.is_(None))
         .values(used_at=utcnow())
     )
     if claimed.rowcount != 1:
@@ -142,15 +137,3 @@ async def slips_for(
         )
         for user in users
     ]
-
-
-async def users_without_password(session: AsyncSession, *, department_id: int | None) -> list[int]:
-    query = select(User.id).where(User.password_hash.is_(None), User.is_active.is_(True))
-    if department_id:
-        department = await session.get(Department, department_id)
-        if department is None:
-            raise NotFound("部署が見つかりません。")
-        query = query.join(Department, Department.id == User.department_id).where(
-            Department.path.startswith(department.path)
-        )
-    return list(await session.scalars(query.order_by(User.employee_number)))

@@ -7,9 +7,9 @@ import unicodedata
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.auth.identifiers import EMPLOYEE_NUMBER, normalise_email, normalise_employee_number
 from app.auth.models import Role
 
-EMPLOYEE_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$")
 MAX_NAME_CHARS = 100
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -40,17 +40,17 @@ class UserForm(BaseModel):
     @field_validator("employee_number")
     @classmethod
     def _employee_number(cls, value: str | None) -> str | None:
-        value = unicodedata.normalize("NFKC", value or "").strip()
+        value = normalise_employee_number(value or "")
         if not value:
             return None
-        if not EMPLOYEE_NUMBER.match(value):
+        if not EMPLOYEE_NUMBER.fullmatch(value):
             raise ValueError("社員番号は半角英数字と - _ で 50 文字までにしてください")
         return value
 
     @field_validator("email")
     @classmethod
     def _email(cls, value: str | None) -> str | None:
-        value = unicodedata.normalize("NFKC", value or "").strip().lower()
+        value = normalise_email(value or "")
         if not value:
             return None
         if len(value) > 254 or not EMAIL.match(value):

@@ -37,9 +37,24 @@ async def department_paths(session: AsyncSession) -> dict[int, str]:
 
 
 async def list_users(
-    session: AsyncSession, *, text: str = "", role: str = "", status: str = "", page: int = 1, per_page: int = 50
+    session: AsyncSession,
+    *,
+    text: str = "",
+    role: str = "",
+    status: str = "",
+    department_id: int | None = None,
+    page: int = 1,
+    per_page: int = 50,
 ) -> tuple[list[UserRow], int]:
+    """One page of people matching the filters (a department includes its whole subtree), and how many match."""
     query = select(User)
+    if department_id:
+        department = await session.get(Department, department_id)
+        if department is None:
+            raise NotFound("部署が見つかりません。")
+        query = query.join(Department, Department.id == User.department_id).where(
+            Department.path.startswith(department.path)
+        )
     if text.strip():
         pattern = f"%{text.strip()}%"
         query = query.where(
