@@ -19,11 +19,16 @@ run: $(STAMP)
 	$(BIN)/lms demo --if-empty
 	$(BIN)/lms serve --host 127.0.0.1 --port 8000
 
-test: $(STAMP)
+# axe-core for the accessibility test; skipped (with the reason shown) when npm is missing
+E2E_NODE := tests/e2e/node_modules/.package-lock.json
+$(E2E_NODE): tests/e2e/package-lock.json
+	-command -v npm >/dev/null && npm ci --prefix tests/e2e --no-audit --no-fund --silent
+
+test: $(STAMP) $(E2E_NODE)
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 
-e2e: $(STAMP)
+e2e: $(STAMP) $(E2E_NODE)
 	$(BIN)/pytest -q -m e2e
 
 lint: $(STAMP)
@@ -37,4 +42,4 @@ i18n: $(STAMP)
 	$(BIN)/pybabel update -i app/locale/messages.pot -d app/locale --no-fuzzy-matching
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache .hypothesis tests/e2e/node_modules

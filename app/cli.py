@@ -365,6 +365,31 @@ def bench_seed(
     )
 
 
+@bench_app.command("learners")
+def bench_learners(
+    out: Annotated[Path, typer.Option(help="JSON file for the cookies and test ids")],
+    count: Annotated[int, typer.Option(min=1, max=100_000)] = 1000,
+    course: str = "kasuhara-basics",
+) -> None:
+    """Add learners who are already signed in (for load tests) and write their session cookies to OUT."""
+    import json
+
+    from app import scale
+    from app.core.deps import SESSION_COOKIE, cookie_serializer
+
+    settings = get_settings()
+    if settings.env is Environment.PRODUCTION:
+        typer.echo("LMS_ENV=production ではベンチマーク用データを作成できません。", err=True)
+        raise typer.Exit(1)
+    serializer = cookie_serializer(settings)
+    seeded = _run_in_session(lambda s: scale.seed_load_learners(s, count=count, course_slug=course,
+                                                                  cookie_for=serializer.dumps))  # fmt: skip
+    found = {"cookie_name": SESSION_COOKIE, "cookies": seeded.cookies, "admin_cookie": seeded.admin_cookie,
+             "quizzes": seeded.quiz_ids}  # fmt: skip
+    out.write_text(json.dumps(found))
+    typer.echo(f"サインイン済みの受講者 {count:,} 人を作成しました: {out}")
+
+
 @app.command("serve")
 def serve(
     host: str = "127.0.0.1",

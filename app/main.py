@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.admin.content_routes import router as admin_content_router
 from app.admin.user_routes import router as admin_users_router
@@ -47,6 +47,22 @@ async def schema_problem(app: FastAPI) -> str | None:
     return message
 
 
+class SchemaGuard:
+    """Every page answers 503 with the fix until the database is migrated (a plain ASGI middleware: Starlette's
+    BaseHTTPMiddleware costs a task group and a stream per request, measurable on every page)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith(UNGUARDED_PREFIXES):
+            message = await schema_problem(scope["app"])
+            if message:
+                await handlers.error_response(Request(scope), 503, message)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(title="カスハラ対策研修 LMS", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
@@ -57,16 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     logs.configure(settings.log_level)
     app.state.logger = logs.get_logger()
 
-    @app.middleware("http")
-    async def refuse_unmigrated_database(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        if not request.url.path.startswith(UNGUARDED_PREFIXES):
-            message = await schema_problem(app)
-            if message:
-                return handlers.error_response(request, 503, message)
-        return await call_next(request)
-
+    app.add_middleware(SchemaGuard)  # added first, so it runs last, inside the request id and the CSRF check
     app.add_middleware(CrossSiteProtection)
     allowed_hosts = [host.strip() for host in settings.trusted_hosts.split(",") if host.strip()]
     if allowed_hosts and allowed_hosts != ["*"]:

@@ -9,6 +9,7 @@ batches with executemany; every employee shares one password hash so seeding doe
 from __future__ import annotations
 
 import random
+import secrets
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.assignments import service as assignment_service
 from app.assignments.models import Assignment
 from app.auth import service as auth_service
-from app.auth.models import Role, User
+from app.auth.identifiers import token_hash
+from app.auth.models import Role, User, UserSession
 from app.content import service as content_service
 from app.core.db import utcnow
 from app.core.templating import TIMEZONE
@@ -32,7 +34,7 @@ from app.demo import answer_form
 from app.org.models import Department, ManagedDepartment
 from app.progress.models import CourseCompletion, CourseStatus, LessonProgress
 from app.quiz import scoring
-from app.quiz.models import Attempt, AttemptAnswer
+from app.quiz.models import Attempt, AttemptAnswer, Quiz, key_for_test
 from app.quiz.service import paper_for, parse_answer
 
 BATCH = 5000
@@ -203,7 +205,7 @@ async def _history(session: AsyncSession, *, rng: random.Random, report: SeedRep
             quiz = quizzes.get(lesson.slug)
             if quiz is None:
                 continue
-            for _try in range(3):
+            for number in range(1, 4):
                 seed = rng.randrange(2**31)
                 paper = paper_for(quiz, seed=seed)
                 results = []
@@ -239,6 +241,8 @@ async def _history(session: AsyncSession, *, rng: random.Random, report: SeedRep
                         "quiz_id": quiz.id,
                         "course_id": course.id,
                         "lesson_slug": lesson.slug,
+                        "test_key": key_for_test(lesson.slug),
+                        "attempt_number": number,
                         "seed": seed,
                         "paper": paper,
                         "started_at": started,
@@ -311,3 +315,57 @@ async def _history(session: AsyncSession, *, rng: random.Random, report: SeedRep
     from sqlalchemy import text
 
     await session.execute(text("ANALYZE"))
+
+
+@dataclass
+class LoadLearners:
+    cookies: list[str]
+    admin_cookie: str
+    quiz_ids: dict[str, int]
+
+
+async def seed_load_learners(
+    session: AsyncSession, *, count: int, cookie_for: Any, course_slug: str = "kasuhara-basics"
+) -> LoadLearners:
+    """Learners already signed in, for load tests: users, their sessions and an assignment of the course.
+
+    Sessions are written directly (no argon2 sign-in per learner), and `cookie_for(token)` turns each session
+    token into the cookie value a browser would hold.
+    """
+    course, version = await content_service.get_course(session, slug=course_slug)
+    department = Department(name="負荷試験部", parent_id=None, path="")
+    session.add(department)
+    await session.flush()
+    department.path = f"/{department.id}/"
+    now = utcnow()
+    password_hash = auth_service.password_hash.hash(PASSWORD)
+    tag = f"{department.id}"
+    first_id = await _next_id(session, User.id)
+    report = SeedReport(employees=count)
+    await _insert(session, User.__table__, (
+        {"id": first_id + i, "email": f"load-{tag}-{i}@example.com", "display_name": f"負荷 {i:05d}",
+         "password_hash": password_hash, "role": Role.LEARNER.value, "is_active": True,
+         "department_id": department.id, "created_at": now}
+        for i in range(count)
+    ), report)  # fmt: skip
+    admin_id = first_id + count
+    await _insert(session, User.__table__, [
+        {"id": admin_id, "email": f"load-admin-{tag}@example.com", "display_name": "負荷 管理者",
+         "password_hash": password_hash, "role": Role.ADMIN.value, "is_active": True, "department_id": None,
+         "created_at": now}
+    ], report)  # fmt: skip
+    await _resync_sequences(session, ["users"])
+    session.add(Assignment(course_id=course.id, department_id=department.id, due_at=now + timedelta(days=7)))
+    await session.flush()
+    await assignment_service.sync_roster(session, course_id=course.id)
+    tokens = [secrets.token_urlsafe(32) for _ in range(count + 1)]  # the last one is the admin's
+    await _insert(session, UserSession.__table__, (
+        {"token_hash": token_hash(token), "user_id": first_id + i, "created_at": now, "last_seen_at": now}
+        for i, token in enumerate(tokens)
+    ), report)  # fmt: skip
+    quizzes = await session.scalars(select(Quiz).where(Quiz.version_id == version.id))
+    return LoadLearners(
+        cookies=[cookie_for(token) for token in tokens[:-1]],
+        admin_cookie=cookie_for(tokens[-1]),
+        quiz_ids={quiz.lesson_slug or "final": quiz.id for quiz in quizzes},
+    )

@@ -15,14 +15,27 @@ target_metadata = Base.metadata
 
 
 def _configure_and_run(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # SQLite alters a table by copying it and dropping the original, and with foreign keys on, dropping a
+        # table first deletes its rows, cascading to every child table (sessions, attempts, enrollments...).
+        # The pragma only takes effect outside a transaction, so it is set before the migrations begin one.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()  # ends SQLAlchemy's implicit transaction, or Alembic would run inside it, uncommitted
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
         compare_type=True,
     )
     with context.begin_transaction():
         context.run_migrations()
+    if sqlite:
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
+        if broken:
+            raise RuntimeError(f"migration left rows pointing at missing rows: {broken[:5]}")
 
 
 async def _run_async(url: str) -> None:

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from app.auth.models import Role, User
 from app.core.deps import SessionDep, SettingsDep, require_role
 from app.core.errors import AppError
+from app.core.ids import page_number, parse_id
 from app.core.templating import render
 from app.users import imports, links, service
 from app.users.csv_import import MAX_BYTES as CSV_MAX_BYTES
@@ -32,7 +33,7 @@ async def _departments(db: SessionDep) -> list[tuple[int, str]]:
 async def list_page(
     request: Request, db: SessionDep, _admin: Admin, q: str = "", role: str = "", status: str = "", page: int = 1
 ) -> Response:
-    page = max(page, 1)
+    page = page_number(page)
     rows, total = await service.list_users(db, text=q[:100], role=role, status=status, page=page, per_page=PER_PAGE)
     context = {
         "rows": rows,
@@ -95,8 +96,8 @@ def submitted_values(
         "employee_number": employee_number,
         "email": email,
         "role": role,
-        "department_id": int(department_id) if department_id.isdigit() else None,
-        "managed_department_ids": sorted({int(m) for m in managed if m.isdigit()}),
+        "department_id": parse_id(department_id),
+        "managed_department_ids": sorted({number for m in managed if (number := parse_id(m)) is not None}),
     }
 
 

@@ -20,7 +20,15 @@ from app.dashboard.schemas import DashboardQuery
 from app.org import service as org_service
 from app.org.scope import Scope
 
-router = APIRouter(prefix="/api/v1", tags=["受講状況 API"])
+# The errors each endpoint may answer, in the shape they really have: the schema promised FastAPI's default
+# {"detail": [...]} for 422 and named no 401, 403 or 404 at all.
+ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": schemas.ErrorOut, "description": "トークンがない、正しくない、または無効にされている"},
+    403: {"model": schemas.ErrorOut, "description": "受講者のトークン(管理者とマネージャーだけが使える)"},
+    404: {"model": schemas.ErrorOut, "description": "コースまたは部署が見つからない(担当範囲の外を含む)"},
+    422: {"model": schemas.ErrorOut, "description": "パラメータの形式が正しくない"},
+}
+router = APIRouter(prefix="/api/v1", tags=["受講状況 API"], responses=ERRORS)
 bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <API トークン>`(/account/tokens で作成)")
 
 

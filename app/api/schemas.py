@@ -5,6 +5,13 @@ from datetime import datetime
 from pydantic import BaseModel
 
 
+class ErrorOut(BaseModel):
+    """Every error answer of the API (app.core.handlers.error_response)."""
+
+    detail: str
+    request_id: str | None
+
+
 class CourseOut(BaseModel):
     slug: str
     title: str

@@ -11,6 +11,7 @@ from app.auth import service as auth_service
 from app.content import service as content_service
 from app.core.deps import CurrentUser, SessionDep
 from app.core.errors import InvalidInput
+from app.core.ids import parse_id
 from app.core.templating import TIMEZONE, render
 from app.dashboard.routes import ScopeDep
 from app.org import service as org_service
@@ -57,6 +58,6 @@ async def create_assignment(
     if department_id.strip() and user_id is not None:
         raise InvalidInput("部署か受講者のどちらか一方だけを指定してください。")
     await service.assign(db, course_id=chosen.id, scope=scope, created_by=user, due_at=due_at,
-                         department_id=int(department_id) if department_id.strip().isdigit() else None,
+                         department_id=parse_id(department_id),
                          user_id=user_id)  # fmt: skip
     return RedirectResponse("/manage/assignments?created=1", status_code=303)

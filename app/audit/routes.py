@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from app.audit import service
 from app.auth.models import Role
 from app.core.deps import SessionDep, require_role
+from app.core.ids import page_number, parse_id
 from app.core.templating import TIMEZONE, render
 
 router = APIRouter(prefix="/admin/audit", dependencies=[Depends(require_role(Role.ADMIN))])
@@ -20,9 +21,11 @@ def _day(value: str, *, end: bool = False) -> datetime | None:
     """A yyyy-mm-dd from the form as the start (or the end) of that day in Japan."""
     try:
         day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=TIMEZONE)
-    except ValueError:
+        day = day + timedelta(days=1) if end else day
+        day.astimezone(UTC)  # 0001-01-01 and 9999-12-31 fall off the calendar in UTC (it was a 500)
+    except (ValueError, OverflowError):
         return None
-    return day + timedelta(days=1) if end else day
+    return day
 
 
 @router.get("")
@@ -36,10 +39,10 @@ async def audit_log(
     until: str = "",
     page: int = 1,
 ) -> Response:
-    page = max(page, 1)
+    page = page_number(page)
     audit_filter = service.AuditFilter(
         action=action if action in service.ACTION_LABELS else None,
-        actor_id=int(actor) if actor.isdigit() else None,
+        actor_id=parse_id(actor),
         text=q.strip()[:100] or None,
         since=_day(since),
         until=_day(until, end=True),

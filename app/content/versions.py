@@ -95,11 +95,8 @@ async def list_versions(session: AsyncSession, *, course_id: int) -> list[Versio
         )
     )
     user_ids = {v.created_by_id for v in versions} | {v.published_by_id for v in versions}
-    names = dict(
-        (await session.execute(select(User.id, User.display_name).where(User.id.in_([i for i in user_ids if i]))))
-        .tuples()
-        .all()
-    )
+    rows = await session.execute(select(User.id, User.display_name).where(User.id.in_([i for i in user_ids if i])))
+    names: dict[int, str] = {user_id: name for user_id, name in rows}
     return [
         VersionRow(
             v, v.id == course.current_version_id, names.get(v.created_by_id or 0), names.get(v.published_by_id or 0)

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect, ExceptionContext
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -60,6 +61,63 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin_before_savepoint(connection: Connection, _name: str) -> None:
+    """The sqlite3 driver opens a transaction by itself only before INSERT, UPDATE and DELETE, so reads before the
+    first write see the latest commits and a write transaction always starts by taking the write lock (waiting up
+    to busy_timeout, never failing on a stale snapshot). A SAVEPOINT outside a transaction would open one of its
+    own, and releasing it would commit part of the unit of work: begin the write transaction first."""
+    if not connection.connection.driver_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# SQLSTATE classes that mean "the database cannot serve right now": connection exception (08), insufficient
+# resources such as too many connections (53), operator intervention such as shutting down or starting up (57).
+UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")
+# asyncpg, when the server ends a connection between two statements (as a shutdown does), leaves its protocol
+# waiting and refuses the next statement with InternalClientError("cannot switch to state …"): the connection is gone.
+BROKEN_PROTOCOL = "cannot switch to state"
+
+
+def connection_lost(error: BaseException) -> bool:
+    """Whether a driver error means this connection is dead (so the pool must drop it)."""
+    if isinstance(error, OSError):  # refused, reset, unreachable, timed out (TimeoutError is an OSError)
+        return True
+    # by name: asyncpg's class and the DB-API class SQLAlchemy wraps it in are both called so
+    if type(error).__name__ == "InternalClientError" and BROKEN_PROTOCOL in str(error):
+        return True
+    sqlstate = getattr(error, "sqlstate", None) or ""
+    return sqlstate.startswith(("08", "57P"))  # connection failure; shut down, crashed, starting up
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether a driver error means the database is unreachable or not serving, rather than a bad query."""
+    sqlstate = getattr(error, "sqlstate", None) or ""
+    return connection_lost(error) or sqlstate[:2] in UNAVAILABLE_SQLSTATE_CLASSES
+
+
+def _connect_or_operational_error(dialect: Dialect, _record: Any, cargs: Any, cparams: Any) -> Any:
+    """asyncpg reports a refused or timed-out connection as a bare OSError, which SQLAlchemy lets through
+    unwrapped (not even its handle_error hook sees it): raise the driver's OperationalError instead."""
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except OSError as error:
+        raise dialect.loaded_dbapi.OperationalError(f"cannot connect to the database: {error!r}", error) from error
+
+
+def _unavailable_as_operational_error(context: ExceptionContext) -> BaseException | None:
+    """asyncpg reports a server that shuts down, is starting up or drops the connection as a generic error
+    (SQLSTATE 57P01, 57P03, 08003, …) and a lost socket as a bare OSError. Raise those as OperationalError, as
+    psycopg does: the error handler answers 503 for it, and callers can tell "unavailable" from "wrong"."""
+    if connection_lost(context.original_exception):
+        context.is_disconnect = True  # drop it now: rolling back on a dead connection only fails again
+    if isinstance(context.sqlalchemy_exception, OperationalError | InterfaceError):
+        return None
+    if not is_unavailable(context.original_exception):
+        return None
+    return OperationalError(context.statement, context.parameters, context.original_exception,
+                            hide_parameters=True, connection_invalidated=context.is_disconnect)  # fmt: skip
+
+
 def make_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
         path = settings.database_url.split("///", 1)[-1]
@@ -67,13 +125,19 @@ def make_engine(settings: Settings) -> AsyncEngine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(settings.database_url, connect_args={"timeout": 15})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "savepoint", _sqlite_begin_before_savepoint)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
+        # A connection is tested as it leaves the pool: after a database restart the dead ones are replaced
+        # there, and requests succeed again without restarting the app.
         pool_pre_ping=True,
     )
+    event.listen(engine.sync_engine, "do_connect", _connect_or_operational_error)
+    event.listen(engine.sync_engine, "handle_error", _unavailable_as_operational_error)
+    return engine
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -87,6 +151,9 @@ async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncItera
             yield session
             await session.commit()
         except BaseException:
+            # Detached first, so what was loaded (the signed-in user) stays readable for the error page that
+            # follows; a rollback would expire it, and a closed session cannot load it again.
+            session.expunge_all()
             await session.rollback()
             raise
 
@@ -133,3 +200,45 @@ async def increment(session: AsyncSession, model: type[Base], *, keys: dict[str,
         index_elements=list(keys), set_={name: table.c[name] + statement.excluded[name] for name in deltas}
     )
     await session.execute(statement)
+
+
+async def insert_or_update_many(
+    session: AsyncSession,
+    model: type[Base],
+    *,
+    rows: list[dict[str, Any]],
+    conflict_columns: list[str],
+    update_columns: list[str],
+) -> None:
+    """insert_or_update for many rows with one statement executed as a batch (executemany): one round trip and
+    one compiled statement instead of one per row."""
+    if not rows:
+        return
+    insert = upsert_insert(session)
+    statement = insert(model)
+    statement = statement.on_conflict_do_update(
+        index_elements=conflict_columns, set_={column: statement.excluded[column] for column in update_columns}
+    )
+    await session.execute(statement, rows)
+
+
+async def increment_many(
+    session: AsyncSession, model: type[Base], *, keys: list[str], deltas: list[str], rows: list[dict[str, Any]]
+) -> None:
+    """increment() for many counters at once. Rows with the same key are added up first, and the batch is sent
+    in key order, so two transactions touching the same counters lock them in the same order (no deadlock)."""
+    totals: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        key = tuple(row[name] for name in keys)
+        total = totals.setdefault(key, {**{name: row[name] for name in keys}, **dict.fromkeys(deltas, 0)})
+        for name in deltas:
+            total[name] += row[name]
+    if not totals:
+        return
+    insert = upsert_insert(session)
+    table = model.__table__
+    statement = insert(model)
+    statement = statement.on_conflict_do_update(
+        index_elements=keys, set_={name: table.c[name] + statement.excluded[name] for name in deltas}
+    )
+    await session.execute(statement, [totals[key] for key in sorted(totals, key=repr)])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -24,11 +25,15 @@ class NotSignedIn(AppError):
 
 
 async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
-    async for session in session_scope(request.app.state.sessionmaker):
+    # `async with`, not `async for`: an error in the route must reach the unit of work, so it rolls back
+    # before the error page is rendered, not whenever the abandoned generator is garbage-collected.
+    async with asynccontextmanager(session_scope)(request.app.state.sessionmaker) as session:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_db)]
+# scope="function": commit when the route returns, before the response is sent. By default FastAPI runs this
+# exit after sending, so a failed COMMIT could follow a 303 that already told the learner it was saved.
+SessionDep = Annotated[AsyncSession, Depends(get_db, scope="function")]
 
 
 def get_settings_dep(request: Request) -> Settings:

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.core.ids import MAX_ID, MAX_PAGE
 from app.dashboard.roster import SORTS, Status
 
 SortKey = Literal[tuple(SORTS)]  # type: ignore[valid-type]
@@ -15,12 +16,19 @@ class DashboardQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     course: str | None = Field(default=None, max_length=63)
-    department: int | None = Field(default=None, ge=1)
+    department: int | None = Field(default=None, ge=1, le=MAX_ID)
     status: Status | None = None
-    q: str | None = Field(default=None, max_length=100)
+    # PostgreSQL text cannot hold NUL: compared with a column it was a 500, not "no match".
+    q: str | None = Field(default=None, max_length=100, pattern=r"^[^\x00]*$")
     sort: SortKey = "name"
     dir: Literal["asc", "desc"] = "asc"
-    page: int = Field(default=1, ge=1, le=100_000)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
+
+    @field_validator("course", "department", "status", "q", mode="before")
+    @classmethod
+    def _blank_is_absent(cls, value: object) -> object:
+        """The filter forms' 「すべて」 option sends an empty value: the same as no filter (it was a 422)."""
+        return None if value == "" else value
 
     def link(self, **changes: object) -> str:
         """This query with some parameters changed, as a URL query string."""

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
-from app.core.db import increment
+from app.core.db import increment, increment_many
 from app.dashboard.models import MisconceptionStat, QuestionStat, WrongAnswerStat
 
 
@@ -33,15 +33,19 @@ async def record_graded_answers(
     if department_id is None:
         return
     place = {"course_id": course_id, "department_id": department_id}
+    questions, wrong, misconceptions_chosen = [], [], []
     for question_id, answer, correct, misconceptions in graded:
-        await increment(session, QuestionStat, keys={**place, "question_id": question_id},
-                        deltas={"answered": 1, "correct": int(correct)})  # fmt: skip
+        questions.append({**place, "question_id": question_id, "answered": 1, "correct": int(correct)})
         if not correct and answer is not None:
-            await increment(session, WrongAnswerStat,
-                            keys={**place, "question_id": question_id, "answer": answer_key(answer)},
-                            deltas={"count": 1})  # fmt: skip
-        for key in misconceptions:
-            await increment(session, MisconceptionStat, keys={**place, "misconception": key}, deltas={"count": 1})
+            wrong.append({**place, "question_id": question_id, "answer": answer_key(answer), "count": 1})
+        misconceptions_chosen += [{**place, "misconception": key, "count": 1} for key in misconceptions]
+    # One batch per table: a submission touches a dozen counters, and a statement each was most of its cost.
+    keys = ["course_id", "department_id"]
+    await increment_many(session, QuestionStat, keys=[*keys, "question_id"], deltas=["answered", "correct"],
+                         rows=questions)  # fmt: skip
+    await increment_many(session, WrongAnswerStat, keys=[*keys, "question_id", "answer"], deltas=["count"], rows=wrong)
+    await increment_many(session, MisconceptionStat, keys=[*keys, "misconception"], deltas=["count"],
+                         rows=misconceptions_chosen)  # fmt: skip
 
 
 async def recount_roster(session: AsyncSession, *, course_id: int, department_ids: list[int] | None = None) -> None:

@@ -19,8 +19,8 @@ async def lesson_page(
 ) -> Response:
     course, version = await content_service.get_course(db, slug=course_slug)
     lesson = await service.get_lesson(db, version_id=version.id, slug=lesson_slug)
-    await progress_service.open_lesson(db, user_id=user.id, course_id=course.id, lesson_slug=lesson.slug)
-    progress = await progress_service.refresh(db, user_id=user.id, course=course, version=version)
+    progress = await progress_service.visit_lesson(db, user_id=user.id, course=course, version=version,
+                                                   lesson_slug=lesson.slug)  # fmt: skip
     row = next((r for r in progress.lessons if r.lesson.slug == lesson.slug), None)
     previous, following = service.neighbours([r.lesson for r in progress.lessons], lesson.slug)
     context = {"p": progress, "lesson": lesson, "row": row, "previous": previous, "following": following,

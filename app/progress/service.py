@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +17,9 @@ from app.quiz.models import Quiz
 from app.quiz.service import QuizSummary
 
 MAX_SECONDS_PER_BEAT = 60
+# A repeat visit within this time writes nothing: while the page is open its heartbeat keeps last_opened_at
+# current, and a lesson page that is a pure read does not queue behind other writers (SQLite has one writer).
+VISIT_TOUCH_INTERVAL = timedelta(minutes=5)
 
 
 @dataclass
@@ -55,7 +58,8 @@ def _one_lesson(user_id: int, course_id: int, lesson_slug: str) -> tuple[ColumnE
     )
 
 
-async def open_lesson(session: AsyncSession, *, user_id: int, course_id: int, lesson_slug: str) -> None:
+async def open_lesson(session: AsyncSession, *, user_id: int, course_id: int, lesson_slug: str) -> bool:
+    """Record a visit to a lesson; True the first time this learner opens it."""
     from app.dashboard import stats
 
     now = utcnow()
@@ -72,6 +76,30 @@ async def open_lesson(session: AsyncSession, *, user_id: int, course_id: int, le
         await session.execute(
             update(LessonProgress).where(*_one_lesson(user_id, course_id, lesson_slug)).values(last_opened_at=now)
         )
+        await session.execute(
+            update(CourseStatus)
+            .where(CourseStatus.user_id == user_id, CourseStatus.course_id == course_id,
+                   CourseStatus.started_at.is_not(None))
+            .values(last_activity_at=now)
+        )  # fmt: skip
+    return bool(first_time)
+
+
+async def visit_lesson(
+    session: AsyncSession, *, user_id: int, course: Course, version: CourseVersion, lesson_slug: str
+) -> CourseProgress:
+    """Record a visit to a lesson page and return the learner's standing for it.
+
+    The first visit counts the lesson as opened and may start the course (a full refresh of the standing); a
+    later visit only moves the timestamps, and not at all within VISIT_TOUCH_INTERVAL of the last one."""
+    last_opened = await session.scalar(select(LessonProgress.last_opened_at).where(
+        *_one_lesson(user_id, course.id, lesson_slug)))  # fmt: skip
+    if last_opened is None:
+        await open_lesson(session, user_id=user_id, course_id=course.id, lesson_slug=lesson_slug)
+        return await refresh(session, user_id=user_id, course=course, version=version)
+    if utcnow() - last_opened >= VISIT_TOUCH_INTERVAL:
+        await open_lesson(session, user_id=user_id, course_id=course.id, lesson_slug=lesson_slug)
+    return await progress_for(session, user_id=user_id, course=course, version=version)
 
 
 async def _version_numbers(session: AsyncSession, *, course_id: int) -> dict[int, int]:

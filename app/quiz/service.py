@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Integer, case, cast, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import insert_or_update, utcnow
+from app.core.db import insert_or_update, insert_or_update_many, utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.quiz import scoring
-from app.quiz.models import Attempt, AttemptAnswer, Quiz
+from app.quiz.models import Attempt, AttemptAnswer, Quiz, key_for_test
 from app.quiz.paper import draw_paper
 
 
@@ -64,10 +65,8 @@ async def list_attempts(
 ) -> list[Attempt]:
     """A learner's attempts in a course, newest first: at one lesson's test, the final test (None), or any."""
     statement = select(Attempt).where(Attempt.user_id == user_id, Attempt.course_id == course_id)
-    if lesson_slug is None:
-        statement = statement.where(Attempt.lesson_slug.is_(None))
-    elif lesson_slug != ANY_TEST:
-        statement = statement.where(Attempt.lesson_slug == lesson_slug)
+    if lesson_slug != ANY_TEST:
+        statement = statement.where(Attempt.test_key == key_for_test(lesson_slug))
     result = await session.scalars(statement.order_by(Attempt.id.desc()))
     return list(result)
 
@@ -84,7 +83,20 @@ def paper_for(quiz: Quiz, *, seed: int) -> list[dict[str, Any]]:
 
 
 async def start_attempt(session: AsyncSession, *, user_id: int, course_id: int, quiz: Quiz) -> Attempt:
-    """Resume the learner's unfinished attempt at this test, or start a new one while attempts remain."""
+    """Resume the learner's unfinished attempt at this test, or start a new one while attempts remain.
+
+    Attempts are numbered under a unique constraint: when requests race to start one (a double click, two tabs,
+    two workers), exactly one inserts the next number; the others fail on it, look again and resume that one.
+    """
+    for _try in range(2):
+        attempt = await _resume_or_insert(session, user_id=user_id, course_id=course_id, quiz=quiz)
+        if attempt is not None:
+            return attempt
+    raise Conflict("同時に別の受験が始まりました。テストのページを開き直してください。")
+
+
+async def _resume_or_insert(session: AsyncSession, *, user_id: int, course_id: int, quiz: Quiz) -> Attempt | None:
+    """The unfinished attempt, or a new one with the next number; None when another request took that number."""
     attempts = await list_attempts(session, user_id=user_id, course_id=course_id, lesson_slug=quiz.lesson_slug)
     unfinished = next((a for a in attempts if a.submitted_at is None and a.quiz_id == quiz.id), None)
     if unfinished is not None:
@@ -97,11 +109,17 @@ async def start_attempt(session: AsyncSession, *, user_id: int, course_id: int, 
         quiz_id=quiz.id,
         course_id=course_id,
         lesson_slug=quiz.lesson_slug,
+        test_key=key_for_test(quiz.lesson_slug),
+        attempt_number=max((a.attempt_number for a in attempts), default=0) + 1,
         seed=seed,
         paper=paper_for(quiz, seed=seed),
     )
-    session.add(attempt)
-    await session.flush()
+    try:
+        # A savepoint, so losing the race undoes this insert only, not the rest of the request's unit of work.
+        async with session.begin_nested():
+            session.add(attempt)
+    except IntegrityError:
+        return None
     return attempt
 
 
@@ -155,7 +173,7 @@ def parse_answer(definition: dict[str, Any], values: dict[str, list[str]]) -> An
             raw = (values.get(f"position-{step}") or [""])[0]
             if raw == "":
                 return None
-            if not raw.isdigit() or not 1 <= int(raw) <= len(steps):
+            if not raw.isdecimal() or not 1 <= int(raw) <= len(steps):
                 raise InvalidInput(f"順番は 1〜{len(steps)} の数字で選んでください。")
             positions[step] = int(raw)
         if sorted(positions.values()) != list(range(1, len(steps) + 1)):
@@ -206,16 +224,12 @@ async def submit_attempt(
         await session.refresh(attempt)
         return False
     definitions = question_definitions(quiz)
-    for entry in attempt.paper:
-        values = form.get(entry["id"])
-        if values is not None:
-            answer = parse_answer(definitions[entry["id"]]["def"], values)
-            await insert_or_update(
-                session, AttemptAnswer,
-                values={"attempt_id": attempt.id, "question_id": entry["id"], "answer": answer,
-                        "answered_at": utcnow()},
-                conflict_columns=["attempt_id", "question_id"], update_columns=["answer", "answered_at"],
-            )  # fmt: skip
+    now = utcnow()
+    await insert_or_update_many(session, AttemptAnswer, rows=[
+        {"attempt_id": attempt.id, "question_id": entry["id"], "answered_at": now,
+         "answer": parse_answer(definitions[entry["id"]]["def"], form[entry["id"]])}
+        for entry in attempt.paper if entry["id"] in form
+    ], conflict_columns=["attempt_id", "question_id"], update_columns=["answer", "answered_at"])  # fmt: skip
     answers = await stored_answers(session, attempt_id=attempt.id)
     results = []
     graded: list[AttemptAnswer] = []

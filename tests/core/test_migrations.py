@@ -1,15 +1,18 @@
 """The migrations and the models agree, migrate both ways, and the app refuses an out-of-date database."""
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.core import migrate
 from app.core.config import Environment, Settings
+from app.core.db import UTCDateTime
 from app.core.migrate import pending_migration_message
 from app.main import create_app
 from app.models import Base
@@ -63,3 +66,89 @@ async def test_app_on_an_unmigrated_database_says_which_command_to_run(tmp_path:
 async def test_healthz_is_ok_on_the_test_database(client: httpx.AsyncClient) -> None:
     response = await client.get("/healthz")
     assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+async def _insert(connection, table: str, **values) -> int:
+    columns = [sa.column(name, UTCDateTime() if name.endswith("_at") else None) for name in [*values, "id"]]
+    statement = sa.table(table, *columns).insert().values(**values).returning(sa.column("id"))
+    return (await connection.execute(statement)).scalar_one()
+
+
+async def test_0007_numbers_the_attempts_already_taken_in_the_order_they_were_started(database_url: str, app) -> None:
+    """Per learner, course and test (across versions; the final test too), by start time then id; the attempts'
+    answers survive the way up and down (SQLite rebuilds the table to add the constraints). Raw SQL on purpose:
+    the schema at 0006 never changes, the models will. The `app` fixture empties the tables afterwards."""
+    at = datetime(2026, 4, 1, 9, tzinfo=UTC)
+    await asyncio.to_thread(migrate.downgrade, database_url, "0006")
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            learners = [await _insert(connection, "users", email=f"{name}@example.com", display_name=name,
+                                      password_hash="!", role="learner", is_active=True, created_at=at)
+                        for name in ("a", "b")]  # fmt: skip
+            course = await _insert(connection, "courses", slug="c")
+            versions = [await _insert(connection, "course_versions", course_id=course, number=number, title="t",
+                                      description="", completion="{}", misconceptions="{}", source_hash=str(number),
+                                      imported_at=at, note="", reread_slugs="[]", reread_since="{}")
+                        for number in (1, 2)]  # fmt: skip
+
+            async def quiz(version: int, slug: str | None) -> int:
+                return await _insert(connection, "quizzes", version_id=version, lesson_slug=slug, title="q",
+                                     pass_mark=80, max_attempts=0, shuffle_questions=False, shuffle_choices=False,
+                                     partial_credit=False, questions="[]")  # fmt: skip
+
+            basics_v1, basics_v2, final = await quiz(versions[0], "basics"), await quiz(versions[1], "basics"), \
+                await quiz(versions[0], None)  # fmt: skip
+            expected: dict[int, int] = {}
+            for learner, quiz_id, hours, number in [
+                (learners[0], basics_v1, 3, 4), (learners[0], basics_v1, 1, 1), (learners[0], basics_v1, 2, 2),
+                (learners[0], basics_v1, 2, 3), (learners[0], basics_v2, 4, 5),  # same start: by id; across versions
+                (learners[0], final, 2, 2), (learners[0], final, 1, 1), (learners[1], basics_v1, 5, 1),
+            ]:  # fmt: skip
+                slug = None if quiz_id == final else "basics"
+                attempt = await _insert(connection, "attempts", user_id=learner, quiz_id=quiz_id, course_id=course,
+                                        lesson_slug=slug, seed=1, paper="[]",
+                                        started_at=at + timedelta(hours=hours))  # fmt: skip
+                await _insert(connection, "attempt_answers", attempt_id=attempt, question_id="q1", answer="null",
+                              answered_at=at)  # fmt: skip
+                expected[attempt] = number
+
+        await asyncio.to_thread(migrate.upgrade, database_url, "0007")
+        async with engine.connect() as connection:
+            rows = (await connection.execute(sa.text("SELECT id, attempt_number, test_key FROM attempts"))).all()
+            assert {row.id: row.attempt_number for row in rows} == expected
+            assert sorted({row.test_key for row in rows}) == ["", "basics"]
+            answers = await connection.scalar(sa.text("SELECT COUNT(*) FROM attempt_answers"))
+            assert answers == len(expected)
+
+        await asyncio.to_thread(migrate.downgrade, database_url, "0006")
+        async with engine.connect() as connection:
+            assert await connection.scalar(sa.text("SELECT COUNT(*) FROM attempt_answers")) == len(expected)
+    finally:
+        await engine.dispose()
+        await asyncio.to_thread(migrate.upgrade, database_url)
+
+
+async def test_upgrading_an_existing_database_keeps_the_rows_of_rebuilt_tables(database_url: str, app) -> None:
+    """0005 rebuilds `users` on SQLite (copy, drop, rename); with foreign keys on, the drop used to delete every
+    session, enrollment and attempt through ON DELETE CASCADE. Raw SQL at 0004 on purpose: that schema is fixed."""
+    at = datetime(2026, 4, 1, 9, tzinfo=UTC)
+    await asyncio.to_thread(migrate.downgrade, database_url, "0004")
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            learner = await _insert(connection, "users", email="kept@example.com", display_name="残る 人",
+                                    password_hash="!", role="learner", is_active=True, created_at=at)  # fmt: skip
+            await connection.execute(sa.text(
+                "INSERT INTO user_sessions (token_hash, user_id, created_at, last_seen_at) VALUES ('h', :u, :t, :t)"
+            ), {"u": learner, "t": at.replace(tzinfo=None)})  # fmt: skip
+            course = await _insert(connection, "courses", slug="c")
+            await connection.execute(sa.text("INSERT INTO enrollments (user_id, course_id, assigned_at) "
+                                             "VALUES (:u, :c, :t)"), {"u": learner, "c": course, "t": at})  # fmt: skip
+        await asyncio.to_thread(migrate.upgrade, database_url)
+        async with engine.connect() as connection:
+            for table in ("users", "user_sessions", "enrollments"):
+                assert await connection.scalar(sa.text(f"SELECT COUNT(*) FROM {table}")) == 1, table
+    finally:
+        await engine.dispose()
+        await asyncio.to_thread(migrate.upgrade, database_url)

@@ -1,6 +1,6 @@
 import httpx
 from bs4 import BeautifulSoup
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
@@ -117,3 +117,40 @@ async def test_pack_html_is_shown_where_htmx_ignores_it(
     paper = BeautifulSoup((await learner_client.get(f"/attempts/{attempt_id}")).text, "html.parser")
     prompts = paper.select(".prompt")
     assert prompts and all(prompt.has_attr("hx-disable") for prompt in prompts)
+
+
+async def test_a_repeat_visit_updates_last_activity_without_counting_the_lesson_again(
+    client: httpx.AsyncClient, db: AsyncSession, org
+) -> None:
+    """The first visit starts the course (counted once on the dashboard); a visit soon after writes nothing, and
+    a later one only moves the timestamps: what keeps a busy lesson page a read."""
+    from app.dashboard.models import LessonStat, RosterStat
+    from app.progress.models import CourseStatus
+    from app.progress.service import VISIT_TOUCH_INTERVAL
+    from tests.conftest import sign_in
+
+    learner, page = org.users["e1"], f"/courses/{org.course.slug}/lessons/basics"
+    await sign_in(client, learner.email)
+    opened_before = await db.scalar(select(func.sum(LessonStat.opened)).where(LessonStat.lesson_slug == "basics"))
+    started_before = await db.scalar(select(func.sum(RosterStat.started)))
+
+    assert (await client.get(page)).status_code == 200
+    status = await db.scalar(select(CourseStatus).where(CourseStatus.user_id == learner.id))
+    assert status is not None and status.started_at is not None
+    first_activity = status.last_activity_at
+    opened = await db.scalar(select(func.sum(LessonStat.opened)).where(LessonStat.lesson_slug == "basics"))
+    started = await db.scalar(select(func.sum(RosterStat.started)))
+    assert (opened, started) == (opened_before + 1, started_before + 1)
+
+    assert (await client.get(page)).status_code == 200  # straight away: nothing written
+    await db.refresh(status)
+    assert status.last_activity_at == first_activity
+
+    progress = await db.scalar(select(LessonProgress).where(LessonProgress.user_id == learner.id))
+    progress.last_opened_at -= VISIT_TOUCH_INTERVAL  # the learner comes back later
+    await db.commit()
+    assert (await client.get(page)).status_code == 200
+    await db.refresh(status)
+    assert status.last_activity_at > first_activity
+    assert await db.scalar(select(func.sum(LessonStat.opened)).where(LessonStat.lesson_slug == "basics")) == opened
+    assert await db.scalar(select(func.sum(RosterStat.started))) == started

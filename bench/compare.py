@@ -1,0 +1,74 @@
+"""Regression guard: compare two load-benchmark results and fail when the app got slower.
+
+    python bench/compare.py BASELINE.json CANDIDATE.json [--margin 0.10]
+
+Compares the ratios to the B3 ceiling (throughput relative to the same machine's templating ceiling, so a
+faster or slower machine does not count as a change), and the p95 latencies of each scenario. Exits 1 when a
+ratio dropped, or a p95 grew, by more than the margin; 0 otherwise. Errors in the candidate always fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+LATENCIES = {
+    "lesson page p95": ("lesson_page", "p95_ms"),
+    "submit p95": ("submissions", "p95_ms"),
+    "herd start p95": ("herd", "requests", "start test", "p95_ms"),
+    "dashboard under load p95": ("dashboard_under_load", "dashboard", "p95_ms"),
+}
+
+
+def dig(data: dict[str, Any], path: tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(data, dict) or key not in data:
+            return None
+        data = data[key]
+    return data
+
+
+def compare(baseline: dict[str, Any], candidate: dict[str, Any], margin: float) -> list[str]:
+    """The regressions found, as sentences; empty when the candidate is as good as the baseline."""
+    problems: list[str] = []
+    for db, run in candidate["runs"].items():
+        base = baseline["runs"].get(db)
+        if base is None:
+            continue
+        for name, ratio in run.get("ratios", {}).items():
+            before = base.get("ratios", {}).get(name)
+            if before and ratio < before * (1 - margin):
+                problems.append(f"{db}: {name} fell from {before:.3f} to {ratio:.3f} ({ratio / before - 1:+.0%})")
+        for name, path in LATENCIES.items():
+            before, after = dig(base, path), dig(run, path)
+            if before and after and after > before * (1 + margin):
+                problems.append(f"{db}: {name} grew from {before} ms to {after} ms ({after / before - 1:+.0%})")
+        errors = sum(int(dig(run, (scenario, "errors")) or 0) for scenario in ("lesson_page", "submissions", "rush"))
+        if errors:
+            problems.append(f"{db}: {errors} failed requests in the candidate run")
+        rush = run.get("rush", {})
+        if rush and rush.get("acknowledged_submissions") != rush.get("stored_submissions"):
+            problems.append(f"{db}: deadline rush acknowledged {rush.get('acknowledged_submissions')} submissions "
+                            f"but stored {rush.get('stored_submissions')}")  # fmt: skip
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("baseline", type=Path)
+    parser.add_argument("candidate", type=Path)
+    parser.add_argument("--margin", type=float, default=0.10, help="allowed relative change (default 0.10)")
+    args = parser.parse_args(argv)
+    problems = compare(json.loads(args.baseline.read_text()), json.loads(args.candidate.read_text()), args.margin)
+    for problem in problems:
+        print("REGRESSION:", problem)
+    if not problems:
+        print(f"no regression beyond {args.margin:.0%}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
