@@ -40,6 +40,7 @@ PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1/pos
 PG_URL = "postgresql+asyncpg://postgres@127.0.0.1/{name}"
 SECRET = "l" * 48
 SERVER_CPU, CLIENT_CPU = 0, 1
+APP_ROOT = Path(os.environ.get("BENCH_APP_ROOT", ROOT))  # another checkout's app, for before/after runs
 COURSE = "kasuhara-basics"
 LESSON = f"/courses/{COURSE}/lessons/kasuhara-vs-complaint"
 HERD_SIZE = 1000
@@ -154,7 +155,8 @@ class Server:
         if workers > 1:
             args += ["--workers", str(workers)]
         self.log = log.open("w")
-        self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        cwd = APP_ROOT if target.startswith("app.") else ROOT
+        self.process = subprocess.Popen(args, cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         for _ in range(200):
             try:
                 httpx.get(self.base + "/", timeout=1)

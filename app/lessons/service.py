@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from app.core.errors import NotFound
 from app.lessons.models import Lesson
 
 
-async def list_lessons(session: AsyncSession, *, version_id: int) -> list[Lesson]:
-    result = await session.scalars(select(Lesson).where(Lesson.version_id == version_id).order_by(Lesson.position))
-    return list(result)
+async def list_lessons(session: AsyncSession, *, version_id: int, with_bodies: bool = True) -> list[Lesson]:
+    """The version's lessons in course order; without their rendered bodies when only titles and order are needed
+    (every progress computation: the bodies of a whole course are most of what such a query would read)."""
+    statement = select(Lesson).where(Lesson.version_id == version_id).order_by(Lesson.position)
+    if not with_bodies:
+        statement = statement.options(defer(Lesson.html, raiseload=True), defer(Lesson.toc, raiseload=True))
+    return list(await session.scalars(statement))
 
 
 async def get_lesson(session: AsyncSession, *, version_id: int, slug: str) -> Lesson:

@@ -322,7 +322,7 @@ async def progress_for(
         user_id=user_id,
         course=course,
         version=version,
-        lessons=await lessons_service.list_lessons(session, version_id=version.id),
+        lessons=await lessons_service.list_lessons(session, version_id=version.id, with_bodies=False),
         quizzes=await quiz_service.quizzes_of_version(session, version_id=version.id),
         summaries=await quiz_service.summaries(session, user_id=user_id, course_id=course.id),
     )
