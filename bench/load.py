@@ -210,9 +210,12 @@ class Scenarios:
         self.cookies: list[str] = meta["cookies"]
         self.quizzes: dict[str, int] = meta["quizzes"]
         self.client = httpx.AsyncClient(
-            base_url=base, timeout=30, limits=httpx.Limits(max_connections=256, max_keepalive_connections=256)
+            base_url=base,
+            timeout=30,
+            limits=httpx.Limits(max_connections=256, max_keepalive_connections=256, keepalive_expiry=2.0),
         )
         self.pending: list[tuple[int, int, list[tuple[str, str]]]] = []  # (learner, attempt id, answer sheet)
+        self.next_slot = 0  # slots (learner, test) already used for an unfinished attempt
 
     def headers(self, learner: int) -> dict[str, str]:
         return {"Cookie": f"{self.cookie_name}={self.cookies[learner]}"}
@@ -262,11 +265,13 @@ class Scenarios:
         return await count_rows(self.url, "SELECT count(*) FROM attempts WHERE quiz_id = :quiz",
                                 quiz=self.quizzes[quiz])  # fmt: skip
 
-    async def prepare_submissions(self, needed: int) -> None:
+    async def prepare_submissions(self, needed: int, *, retried: bool = False) -> None:
         """Open unfinished attempts (one per learner and test) until `needed` answer sheets are ready."""
         recorder = Recorder()
         learners = range(HERD_SIZE, len(self.cookies) - RUSH_LEARNERS)
-        slots = [(learner, quiz) for quiz in self.quizzes for learner in learners][: max(0, needed - len(self.pending))]
+        every_slot = [(learner, quiz) for quiz in self.quizzes for learner in learners]
+        wanted = max(0, needed - len(self.pending))
+        slots, self.next_slot = every_slot[self.next_slot : self.next_slot + wanted], self.next_slot + wanted
         gate = asyncio.Semaphore(16)  # set-up, not measured: as fast as the server goes without queueing
 
         async def one(slot: tuple[int, str]) -> None:
@@ -274,6 +279,8 @@ class Scenarios:
                 await self.start_and_open(recorder, *slot, time.perf_counter())
 
         await asyncio.gather(*(one(slot) for slot in slots))
+        if len(self.pending) < needed and not retried:  # a set-up request lost to the network: open a few more
+            await self.prepare_submissions(needed, retried=True)
         assert len(self.pending) >= needed, (len(self.pending), needed, recorder.summary())
 
     async def capacity(self, target_p95_ms: float, steps: list[int], seconds: float) -> dict[str, Any]:
