@@ -470,7 +470,7 @@ def run(db: str, employees: int, learners: int, quick: bool, fresh: bool, worker
         "db": db, "employees": employees, "learners": learners, "quick": quick,
         "server": {"workers": workers, "cpu": SERVER_CPU, "client_cpu": CLIENT_CPU, "uvicorn": "httptools + uvloop",
                    "pool_size": os.environ.get("LMS_DB_POOL_SIZE", "10 (+10 overflow)") if db == "postgres" else None,
-                   "sqlite_pragmas": "journal_mode=WAL, synchronous=NORMAL, busy_timeout=5000, foreign_keys=ON"
+                   "sqlite_pragmas": "journal_mode=WAL, synchronous=NORMAL, busy_timeout=15000, foreign_keys=ON"
                    if db == "sqlite" else None, "log": "structlog JSON at info, access log off"},
     }  # fmt: skip
     try:

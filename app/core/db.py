@@ -57,7 +57,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    # A writer waits up to 15 s for SQLite's one write lock (as the connect timeout says) before giving up with a
+    # 503: at a deadline rush a slow answer beats "try again later" (docs/performance.md, deadline rush).
+    cursor.execute("PRAGMA busy_timeout=15000")
     cursor.close()
 
 
