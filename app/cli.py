@@ -338,6 +338,13 @@ def users_import(
         typer.echo(f"✓ 取り込みました: {counts}。")
 
 
+def _refuse_in_production() -> None:
+    """Benchmark data (shared passwords, sessions written directly) never goes into a production database."""
+    if get_settings().env is Environment.PRODUCTION:
+        typer.echo("LMS_ENV=production ではベンチマーク用データを作成できません。", err=True)
+        raise typer.Exit(1)
+
+
 @bench_app.command("seed")
 def bench_seed(
     employees: Annotated[int, typer.Option(min=1, max=1_000_000)] = 100_000,
@@ -349,9 +356,7 @@ def bench_seed(
 
     from app import scale
 
-    if get_settings().env is Environment.PRODUCTION:
-        typer.echo("LMS_ENV=production ではベンチマーク用データを作成できません。", err=True)
-        raise typer.Exit(1)
+    _refuse_in_production()
     started = time.perf_counter()
     report = _run_in_session(lambda s: scale.seed(s, employees=employees, course_slug=course, seed=seed))
     typer.echo(
@@ -377,10 +382,8 @@ def bench_learners(
     from app import scale
     from app.core.deps import SESSION_COOKIE, cookie_serializer
 
+    _refuse_in_production()
     settings = get_settings()
-    if settings.env is Environment.PRODUCTION:
-        typer.echo("LMS_ENV=production ではベンチマーク用データを作成できません。", err=True)
-        raise typer.Exit(1)
     serializer = cookie_serializer(settings)
     seeded = _run_in_session(lambda s: scale.seed_load_learners(s, count=count, course_slug=course,
                                                                   cookie_for=serializer.dumps))  # fmt: skip

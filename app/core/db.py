@@ -195,13 +195,7 @@ async def insert_or_update(
 async def increment(session: AsyncSession, model: type[Base], *, keys: dict[str, Any], deltas: dict[str, int]) -> None:
     """Add to counters in one statement: INSERT the row, or on conflict add the deltas to the stored values.
     Atomic under concurrency on both SQLite and PostgreSQL."""
-    insert = upsert_insert(session)
-    table = model.__table__
-    statement = insert(model).values(**keys, **deltas)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(keys), set_={name: table.c[name] + statement.excluded[name] for name in deltas}
-    )
-    await session.execute(statement)
+    await increment_many(session, model, keys=list(keys), deltas=list(deltas), rows=[{**keys, **deltas}])
 
 
 async def insert_or_update_many(
