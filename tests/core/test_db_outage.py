@@ -15,7 +15,6 @@ import os
 import pwd
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,6 +42,7 @@ from app.core.handlers import DEFAULT_MESSAGES
 from app.org.scope import EVERYTHING
 from app.quiz import service as quiz_service
 from tests.conftest import PASSWORD
+from tests.server_process import app_server, free_port
 
 pytestmark = pytest.mark.db
 
@@ -75,19 +75,13 @@ def _postgres_bindir() -> Path:
     return initdb.parent
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class Cluster:
     """A throwaway PostgreSQL cluster of our own, run by the postgres OS user when the tests run as root."""
 
     bindir: Path
     directory: Path
-    port: int = field(default_factory=_free_port)
+    port: int = field(default_factory=free_port)
 
     @property
     def url(self) -> str:
@@ -150,28 +144,10 @@ def server(cluster: Cluster) -> Iterator[Server]:
     env = {**os.environ, "LMS_DATABASE_URL": cluster.url, "LMS_SECRET_KEY": "o" * 48, "LMS_ENV": "production",
            "LMS_LOG_LEVEL": "warning"}  # fmt: skip
     env.pop("LMS_TEST_DATABASE_URL", None)
-    port = _free_port()
+    port = free_port()
     log = cluster.directory / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--port", str(port)],
-            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        else:
-            raise RuntimeError("server did not start:\n" + log.read_text())
-        yield Server(base_url=base_url, process=process, log=log)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with app_server(env, port=port, log=log, tries=150) as process:
+        yield Server(base_url=f"http://127.0.0.1:{port}", process=process, log=log)
 
 
 async def _seed_learners(url: str, count: int) -> tuple[list[str], list[int]]:
@@ -409,7 +385,7 @@ def test_sqlstates_of_an_unavailable_server_count_as_unavailable() -> None:
 
 async def test_a_refused_connection_is_an_operational_error() -> None:
     """asyncpg raises a bare ConnectionRefusedError, which SQLAlchemy would pass through unwrapped (a 500)."""
-    url = f"postgresql+asyncpg://postgres@127.0.0.1:{_free_port()}/nothing"
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/nothing"
     engine = make_engine(Settings(env=Environment.TEST, database_url=url, secret_key="s" * 48))
     with pytest.raises(OperationalError):
         async with engine.connect() as connection:

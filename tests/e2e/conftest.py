@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.server_process import app_server, free_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -29,12 +28,6 @@ def _require_chromium() -> None:
     pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     _require_chromium()
@@ -42,32 +35,15 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = {**os.environ, "LMS_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'e2e.sqlite3'}",
            "LMS_SECRET_KEY": "e" * 48, "LMS_ENV": "development"}  # fmt: skip
     env.pop("LMS_TEST_DATABASE_URL", None)
-    port = _free_port()
+    port = free_port()
     env["LMS_BASE_URL"] = f"http://127.0.0.1:{port}"  # links in mails and printed slips point at this server
     lms = [sys.executable, "-m", "app.cli"]
     for command in (["db", "upgrade"], ["content", "import", "content/kasuhara-basics"], ["demo"]):
         subprocess.run(lms + command, cwd=ROOT, env=env, check=True, capture_output=True)
-    log = (workdir / "server.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base_url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        else:
-            raise RuntimeError("server did not start: " + (workdir / "server.log").read_text())
-        yield base_url
+        with app_server(env, port=port, log=workdir / "server.log"):
+            yield f"http://127.0.0.1:{port}"
     finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()
         shutil.rmtree(workdir, ignore_errors=True)
 
 

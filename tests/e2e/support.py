@@ -8,8 +8,6 @@ import os
 import re
 from pathlib import Path
 
-from tests.e2e.test_learner_journey import answer_every_question
-
 PASSWORD = "demo-password"  # app/demo.py: DEMO_PASSWORD
 COURSE = "/courses/kasuhara-basics"
 
@@ -48,6 +46,30 @@ def shot(page, name: str) -> None:
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=f"{folder}/{name}.png", full_page=True, caret="initial")
+
+
+def answer_every_question(page) -> None:
+    for fieldset in page.locator("fieldset.question").all():
+        selects = fieldset.locator("select")
+        if selects.count():
+            for index in range(selects.count()):
+                selects.nth(index).select_option(str(index + 1))
+        else:
+            option = fieldset.locator("input").first
+            option.focus()
+            page.keyboard.press("Space")  # keyboard-only: radios and checkboxes answer to the space bar
+        fieldset.locator(".save-state").get_by_text("保存しました").wait_for()
+
+
+def print_slips(page, employee_number: str):
+    """On the slip chooser: tick only this employee and print; the popup with the printable slips."""
+    for box in page.locator("input[name=user_ids]").all():
+        box.set_checked(employee_number in box.locator("xpath=ancestor::tr").inner_text())
+    with page.expect_popup() as popup:
+        page.get_by_role("button", name=re.compile("設定票を作る")).click()
+    slips = popup.value
+    slips.wait_for_load_state()
+    return slips
 
 
 def issue_password_link(browser, base_url: str, employee_number: str) -> str:

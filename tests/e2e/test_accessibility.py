@@ -15,7 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.support import COURSE, console_errors, issue_password_link, sign_in, start_attempt, submitted_attempt
+from tests.e2e.support import (
+    COURSE,
+    console_errors,
+    issue_password_link,
+    print_slips,
+    sign_in,
+    start_attempt,
+    submitted_attempt,
+)
 
 pytestmark = pytest.mark.e2e
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
@@ -119,13 +127,7 @@ def _sort_table(page) -> None:
 
 def _print_slips(page) -> object:
     """The printable slips, for P1001 only: a new slip voids the person's earlier links."""
-    for box in page.locator("input[name=user_ids]").all():
-        box.set_checked("P1001" in box.locator("xpath=ancestor::tr").inner_text())
-    with page.expect_popup() as popup:
-        page.get_by_role("button", name=re.compile("設定票を作る")).click()
-    slips = popup.value
-    slips.wait_for_load_state()
-    return slips
+    return print_slips(page, "P1001")
 
 
 @dataclass(frozen=True)

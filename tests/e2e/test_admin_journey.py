@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_learner_journey import shot
+from tests.e2e.support import print_slips, shot
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,12 +68,7 @@ def test_admin_publishes_a_revision_rolls_back_and_brings_in_staff(live_server: 
     page.get_by_text("CSV を取り込みました: 作成 1 人").wait_for()
 
     page.goto(f"{live_server}/admin/users/slips/choose")
-    for box in page.locator("input[name=user_ids]").all():
-        box.set_checked("S9001" in box.locator("xpath=ancestor::tr").inner_text())
-    with page.expect_popup() as popup:
-        page.get_by_role("button", name=re.compile("設定票を作る")).click()
-    slips = popup.value
-    slips.wait_for_load_state()
+    slips = print_slips(page, "S9001")
     shot(slips, "admin-slips")
     assert slips.locator(".slip").count() == 1
     assert slips.locator(".slip svg path").count() == 1  # the QR code is drawn inline

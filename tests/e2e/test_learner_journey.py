@@ -1,32 +1,12 @@
 """Sign in → lesson → test → result, in headless Chromium on a 375 px phone screen."""
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
+from tests.e2e.support import answer_every_question, shot
+
 pytestmark = pytest.mark.e2e
-SHOTS = os.environ.get("LMS_E2E_SCREENSHOTS")
-
-
-def shot(page, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=f"{SHOTS}/{name}.png", full_page=True)
-
-
-def answer_every_question(page) -> None:
-    for fieldset in page.locator("fieldset.question").all():
-        selects = fieldset.locator("select")
-        if selects.count():
-            for index in range(selects.count()):
-                selects.nth(index).select_option(str(index + 1))
-        else:
-            option = fieldset.locator("input").first
-            option.focus()
-            page.keyboard.press("Space")  # keyboard-only: radios and checkboxes answer to the space bar
-        fieldset.locator(".save-state").get_by_text("保存しました").wait_for()
 
 
 def test_learner_signs_in_reads_a_lesson_takes_the_test_and_sees_the_result(live_server: str, browser) -> None:

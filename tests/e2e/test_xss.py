@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.e2e.test_learner_journey import answer_every_question
+from tests.e2e.support import answer_every_question
 from tests.e2e.xss_browser import Session, Watch, open_session
 from tests.e2e.xss_inputs import COURSE, TOP_DEPARTMENT, employee_csvs, pack_files, publishable, zip_pack
 from tests.e2e.xss_payloads import PAYLOADS, chunks
