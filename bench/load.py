@@ -19,7 +19,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -31,13 +30,12 @@ from urllib.parse import urlencode
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.dashboard import PG_ADMIN, PG_URL, free_port
 from bench.driver import Recorder, RssSampler, answer_form, open_loop, run_wrk, wrk_available
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 CACHE = ROOT / "var" / "bench"
-PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1/postgres")
-PG_URL = "postgresql+asyncpg://postgres@127.0.0.1/{name}"
 SECRET = "l" * 48
 SERVER_CPU, CLIENT_CPU = 0, 1
 APP_ROOT = Path(os.environ.get("BENCH_APP_ROOT", ROOT))  # another checkout's app, for before/after runs
@@ -45,12 +43,6 @@ COURSE = "kasuhara-basics"
 LESSON = f"/courses/{COURSE}/lessons/kasuhara-vs-complaint"
 HERD_SIZE = 1000
 RUSH_LEARNERS = 1000
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def lms(env: dict[str, str], *args: str) -> str:
