@@ -23,6 +23,8 @@ db_app = typer.Typer(help="データベース", no_args_is_help=True)
 content_app = typer.Typer(help="コースパックの検証と取り込み", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(content_app, name="content")
+cycles_app = typer.Typer(help="繰り返しの研修(再受講)", no_args_is_help=True)
+app.add_typer(cycles_app, name="cycles")
 bench_app = typer.Typer(help="ベンチマーク用のデータ", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 
@@ -415,3 +417,13 @@ def serve(
 
 if __name__ == "__main__":
     app()
+
+
+@cycles_app.command("run")
+def cycles_run() -> None:
+    """Open every recurring training cycle that is due now (the app's workers also do this every hour)."""
+    from app.assignments.cycles import open_due_cycles
+    from app.core.db import utcnow
+
+    opened = _run_in_session(lambda session: open_due_cycles(session, now=utcnow()))
+    typer.echo(f"新しい研修期間を {len(opened)} 件開始しました。")

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.assignments import service as assignment_service
 from app.auth import service as auth_service
 from app.auth.models import Role, User
+from app.certificates.models import Certificate
 from app.content import service as content_service
 from app.core.db import utcnow
 from app.dashboard import stats
@@ -135,6 +136,10 @@ async def _backdate_completions(session: AsyncSession, rng: random.Random) -> No
         await session.execute(update(CourseStatus).where(CourseStatus.user_id == user_id,
                                                          CourseStatus.course_id == course_id)
                               .values(completed_at=when))  # fmt: skip
+        # The certificate says what the completion says.
+        await session.execute(update(Certificate).where(Certificate.user_id == user_id,
+                                                        Certificate.course_id == course_id)
+                              .values(completed_at=when, issued_at=when))  # fmt: skip
     for course_id in {course_id for _id, _user, course_id in completions}:
         await stats.recount_completion_days(session, course_id=course_id)
 
@@ -147,6 +152,8 @@ async def create_demo(session: AsyncSession, *, seed: int = 7) -> list[DemoAccou
     for path in DEPARTMENTS:
         departments[path] = await org_service.ensure_path(session, path=path)
     for course, _version in courses:
+        if course.slug == "kasuhara-basics":
+            course.valid_months = 12  # yearly refresher: certificates show an expiry date
         for top, days in DUE_IN_DAYS.items():
             due = utcnow() + timedelta(days=days if course.slug == "kasuhara-basics" else days + 60)
             await assignment_service.assign(session, course_id=course.id, scope=EVERYTHING, created_by=None,

@@ -13,12 +13,15 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.admin.content_routes import router as admin_content_router
+from app.admin.course_settings import router as course_settings_router
 from app.admin.user_routes import router as admin_users_router
 from app.api.routes import router as api_router
+from app.assignments import scheduler
 from app.assignments.routes import router as assignments_router
 from app.audit.routes import router as audit_router
 from app.auth.routes import router as auth_router
 from app.auth.tokens import router as tokens_router
+from app.certificates.routes import router as certificates_router
 from app.content.routes import router as content_router
 from app.core import handlers, logs
 from app.core.config import Settings, get_settings
@@ -28,8 +31,11 @@ from app.core.logs import RequestIdMiddleware
 from app.core.middleware import CrossSiteProtection
 from app.core.migrate import pending_migration_message
 from app.dashboard.routes import router as dashboard_router
+from app.evidence.routes import router as evidence_router
 from app.lessons.routes import router as lessons_router
 from app.mail.routes import router as mail_router
+from app.policies.admin_routes import router as documents_admin_router
+from app.policies.routes import router as documents_router
 from app.progress.routes import router as progress_router
 from app.quiz.routes import router as quiz_router
 from app.users.routes import router as password_router
@@ -65,7 +71,13 @@ class SchemaGuard:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(title="カスハラ対策研修 LMS", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
+    app = FastAPI(
+        title="カスハラ対策研修 LMS",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        lifespan=scheduler.lifespan,
+    )
     app.state.settings = settings
     app.state.engine = make_engine(settings)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
@@ -100,7 +112,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     routers = (auth_router, tokens_router, progress_router, lessons_router, quiz_router, content_router,
                dashboard_router, assignments_router, mail_router, api_router, admin_content_router, admin_users_router,
-               audit_router, password_router)  # fmt: skip
+               audit_router, password_router, documents_admin_router, documents_router, certificates_router,
+               evidence_router, course_settings_router)  # fmt: skip
     for router in routers:
         app.include_router(router)
     # Everything alive now (modules, metadata, templates) lives as long as the worker: moving it out of the

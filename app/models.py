@@ -3,6 +3,7 @@
 from app.assignments.models import Assignment
 from app.audit.models import AuditEvent
 from app.auth.models import ApiToken, SignInFailure, User, UserSession
+from app.certificates.models import Certificate
 from app.content.models import Asset, Course, CourseVersion, PackFile
 from app.core.db import Base
 from app.dashboard.models import (
@@ -17,11 +18,13 @@ from app.dashboard.models import (
 from app.lessons.models import Lesson
 from app.mail.models import OutboxMessage
 from app.org.models import Department, ManagedDepartment
+from app.policies.models import Acknowledgment, CompanyDocument, DocumentVersion
 from app.progress.models import CourseCompletion, CourseStatus, Enrollment, LessonProgress
 from app.quiz.models import Attempt, AttemptAnswer, Quiz
 from app.users.models import PasswordSetToken, UserImport
 
 __all__ = [
+    "Acknowledgment",
     "ApiToken",
     "Asset",
     "Assignment",
@@ -29,12 +32,15 @@ __all__ = [
     "AttemptAnswer",
     "AuditEvent",
     "Base",
+    "Certificate",
+    "CompanyDocument",
     "CompletionDayStat",
     "Course",
     "CourseCompletion",
     "CourseStatus",
     "CourseVersion",
     "Department",
+    "DocumentVersion",
     "Enrollment",
     "Lesson",
     "LessonProgress",

@@ -95,7 +95,8 @@ async def history(request: Request, course_id: int, db: SessionDep, _admin: Admi
     switches = await audit.events_for(db, target_type="course_version", target_ids=[row.version.id for row in rows],
                                       actions=("content.publish", "content.rollback"))  # fmt: skip
     numbers = {row.version.id: row.version.number for row in rows}
-    context = {"rows": rows, "course_id": course_id, "switches": switches, "numbers": numbers}
+    context = {"rows": rows, "course_id": course_id, "switches": switches, "numbers": numbers,
+               "course_row": await content_service.course_row(db, course_id=course_id)}  # fmt: skip
     return render(request, "admin/history.html", context)
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey
+from sqlalchemy import CheckConstraint, ForeignKey, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, UTCDateTime, utcnow
@@ -21,3 +21,8 @@ class Assignment(Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Recurring training (e.g. every 12 months): the next cycle opens `recur_months` after this one opened, as a
+    # new assignment pointing back at this one, with its due date moved by the same interval.
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recur_months: Mapped[int | None] = mapped_column(Integer)
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id", ondelete="SET NULL"), unique=True)

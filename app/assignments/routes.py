@@ -44,6 +44,7 @@ async def create_assignment(
     due_date: Annotated[date | None, Form()] = None,
     department_id: Annotated[str, Form(max_length=20)] = "",
     email: Annotated[str, Form(max_length=320)] = "",
+    recur_months: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
     chosen, _version = await content_service.get_course(db, slug=course)
     due_at = datetime.combine(due_date, time(23, 59), tzinfo=TIMEZONE) if due_date else None
@@ -57,7 +58,12 @@ async def create_assignment(
         raise InvalidInput("部署を選ぶか、受講者のメールアドレスを入力してください。")
     if department_id.strip() and user_id is not None:
         raise InvalidInput("部署か受講者のどちらか一方だけを指定してください。")
+    recurrence = parse_id(recur_months) if recur_months.strip() else None
+    if recur_months.strip() and recurrence is None:
+        raise InvalidInput("繰り返しの間隔は月数(数字)で指定してください。")
+    if recurrence is not None and due_at is None:
+        raise InvalidInput("繰り返す割り当てには期限を指定してください(次回の期限は同じ間隔で後ろにずれます)。")
     await service.assign(db, course_id=chosen.id, scope=scope, created_by=user, due_at=due_at,
-                         department_id=parse_id(department_id),
-                         user_id=user_id)  # fmt: skip
+                         department_id=parse_id(department_id) if department_id.strip() else None,
+                         user_id=user_id, recur_months=recurrence)  # fmt: skip
     return RedirectResponse("/manage/assignments?created=1", status_code=303)

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import Select, and_, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.assignments.cycles import latest_cycle_only
 from app.assignments.models import Assignment
 from app.auth.models import User
 from app.core.db import upsert_insert, utcnow
@@ -28,6 +29,7 @@ def _department_roster(course_id: int, user_ids: Sequence[int] | None) -> Select
         .join(Assignment, and_(Assignment.course_id == course_id, Assignment.department_id.is_not(None)))
         .join(assigned_department, assigned_department.c.id == Assignment.department_id)
         .where(Department.path.startswith(assigned_department.c.path), User.is_active.is_(True))
+        .where(latest_cycle_only())
         .group_by(User.id)
     )
     return statement.where(User.id.in_(user_ids)) if user_ids is not None else statement
@@ -36,7 +38,7 @@ def _department_roster(course_id: int, user_ids: Sequence[int] | None) -> Select
 def _direct_roster(course_id: int, user_ids: Sequence[int] | None) -> Select:
     statement = (
         select(Assignment.user_id, literal(course_id), func.min(Assignment.due_at), literal(utcnow()))
-        .where(Assignment.course_id == course_id, Assignment.user_id.is_not(None))
+        .where(Assignment.course_id == course_id, Assignment.user_id.is_not(None), latest_cycle_only())
         .group_by(Assignment.user_id)
     )
     return statement.where(Assignment.user_id.in_(user_ids)) if user_ids is not None else statement
@@ -82,8 +84,11 @@ async def assign(
     due_at: datetime | None,
     department_id: int | None = None,
     user_id: int | None = None,
+    recur_months: int | None = None,
 ) -> Assignment:
     """Assign a course to a department or an employee inside the assigner's scope."""
+    if recur_months is not None and not 1 <= recur_months <= 120:
+        raise InvalidInput("繰り返しの間隔は 1〜120 か月で指定してください。")
     if (department_id is None) == (user_id is None):
         raise InvalidInput("部署か受講者のどちらか一方を選んでください。")
     if department_id is not None:
@@ -101,7 +106,8 @@ async def assign(
         if in_scope is None:
             raise NotFound("受講者が見つかりません。")
     assignment = Assignment(course_id=course_id, department_id=department_id, user_id=user_id, due_at=due_at,
-                            created_by_id=created_by.id if created_by else None)  # fmt: skip
+                            created_by_id=created_by.id if created_by else None, opens_at=utcnow(),
+                            recur_months=recur_months)  # fmt: skip
     session.add(assignment)
     await session.flush()
     await sync_roster(session, course_id=course_id)
@@ -128,3 +134,10 @@ async def list_assignments(session: AsyncSession, *, scope: Scope) -> list[tuple
         .order_by(Assignment.id.desc())
     )
     return [(a, slug, name) for a, slug, name in rows]
+
+
+async def department_ids_assigned(session: AsyncSession, *, course_id: int) -> list[int]:
+    rows = await session.scalars(
+        select(Assignment.department_id).where(Assignment.course_id == course_id, Assignment.department_id.is_not(None))
+    )
+    return [department_id for department_id in rows if department_id is not None]

@@ -29,6 +29,8 @@ ACTION_LABELS = {
     "user.deactivate": "無効化",
     "user.reactivate": "再有効化",
     "user.password_link": "パスワード設定リンクの発行",
+    "document.publish": "方針・マニュアルの公開",
+    "course.settings": "コース設定の変更",
 }
 
 

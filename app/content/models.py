@@ -17,6 +17,8 @@ class Course(Base):
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("course_versions.id", use_alter=True, ondelete="SET NULL")
     )
+    # How long a completion stays valid: certificates expire this many months after completion (NULL: never).
+    valid_months: Mapped[int | None] = mapped_column(Integer)
 
 
 class CourseVersion(Base):

@@ -7,10 +7,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.models import User
 from app.content import markdown
 from app.content.models import Asset, Course, CourseVersion, PackFile
 from app.content.pack import Pack
-from app.core.errors import NotFound
+from app.core.errors import InvalidInput, NotFound
 from app.lessons.models import Lesson
 from app.quiz.models import Quiz
 from app.quiz.schemas import QuizFile
@@ -193,3 +194,38 @@ async def course_of_version(session: AsyncSession, *, version_id: int) -> tuple[
     if row is None:
         raise NotFound()
     return row[0], row[1]
+
+
+async def course_by_id(session: AsyncSession, *, course_id: int) -> tuple[Course, CourseVersion]:
+    """A course and its current version, or NotFound."""
+    row = (await session.execute(
+        select(Course, CourseVersion)
+        .join(CourseVersion, CourseVersion.id == Course.current_version_id)
+        .where(Course.id == course_id)
+    )).first()  # fmt: skip
+    if row is None:
+        raise NotFound("コースが見つかりません。")
+    return row[0], row[1]
+
+
+async def set_valid_months(session: AsyncSession, *, course_id: int, months: int | None, actor: User) -> Course:
+    """How long a completion of the course stays valid; applies to certificates issued from now on."""
+    from app.audit import service as audit
+
+    if months is not None and not 1 <= months <= 120:
+        raise InvalidInput("有効期間は 1〜120 か月で指定してください(期限なしは空欄)。")
+    course = await session.get(Course, course_id)
+    if course is None:
+        raise NotFound("コースが見つかりません。")
+    course.valid_months = months
+    await audit.record(session, actor=actor, action="course.settings", target_type="course", target_id=course.id,
+                       summary=f"{course.slug} の修了の有効期間を " + (f"{months}か月" if months else "期限なし")
+                       + " に変更", details={"valid_months": months})  # fmt: skip
+    return course
+
+
+async def course_row(session: AsyncSession, *, course_id: int) -> Course:
+    course = await session.get(Course, course_id)
+    if course is None:
+        raise NotFound("コースが見つかりません。")
+    return course

@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     sign_in_max_failures_per_address: int = Field(
         default=30, ge=1, description="failed sign-ins from one client address within the window before it is locked"
     )
+    cycle_check_minutes: int = Field(
+        default=60,
+        ge=0,
+        le=1440,
+        description="how often each worker opens due recurring training cycles (minutes; 0: only `lms cycles run`)",
+    )
     sign_in_window_minutes: int = Field(default=15, ge=1, description="how long failed sign-ins are counted (minutes)")
 
     @model_validator(mode="after")

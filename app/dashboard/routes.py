@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from app.content import service as content_service
+from app.core.csvfile import BOM, csv_cell
 from app.core.db import utcnow
 from app.core.deps import CurrentUser, SessionDep, SettingsDep
 from app.core.templating import format_datetime, is_htmx, render
@@ -96,13 +97,6 @@ async def remind(
 
 CSV_COLUMNS = ["氏名", "メールアドレス", "部署", "状況", "期限超過", "進捗(%)", "最高点(平均)", "受験回数",
                "最終学習日時", "修了日時", "期限"]  # fmt: skip
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: object) -> str:
-    """A cell Excel will show as text: a leading = + - @ would otherwise run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 @router.get("/export.csv")
@@ -115,7 +109,7 @@ async def export_csv(request: Request, db: SessionDep, user: CurrentUser, scope:
     async def lines() -> AsyncIterator[bytes]:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
-        buffer.write("\ufeff")  # BOM: Excel in Japanese then reads the file as UTF-8
+        buffer.write(BOM)
         writer.writerow(CSV_COLUMNS)
         # Its own session: the request's session is closed before a streamed body is sent.
         async with sessionmaker() as stream_session:

@@ -75,3 +75,9 @@ async def manager_scope_for(session: AsyncSession, *, user: User, refusal: str) 
     if scope.is_empty:
         raise Forbidden(refusal)
     return scope
+
+
+async def department_name(session: AsyncSession, *, department_id: int | None) -> str | None:
+    if department_id is None:
+        return None
+    return await session.scalar(select(Department.name).where(Department.id == department_id))

@@ -19,6 +19,9 @@ class Enrollment(Base):
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when a recurring assignment opens a new training cycle: readings and attempts before it no longer
+    # count, so the learner trains again (their history and earlier certificates stay).
+    cycle_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class LessonProgress(Base):

@@ -13,8 +13,15 @@ router = APIRouter()
 
 @router.get("/my")
 async def my_training(request: Request, db: SessionDep, user: CurrentUser) -> Response:
-    courses = await service.my_courses(db, user_id=user.id)
-    return render(request, "progress/my.html", {"courses": courses})
+    from app.certificates import service as certificates_service
+    from app.policies import acknowledgments
+
+    context = {
+        "courses": await service.my_courses(db, user_id=user.id),
+        "readings": await acknowledgments.required_reading(db, user=user),
+        "certificate_count": len(await certificates_service.for_user(db, user_id=user.id)),
+    }
+    return render(request, "progress/my.html", context)
 
 
 @router.get("/courses/{course_slug}")

@@ -109,6 +109,13 @@ async def _version_numbers(session: AsyncSession, *, course_id: int) -> dict[int
     return dict(rows.all())
 
 
+async def cycle_started_at(session: AsyncSession, *, user_id: int, course_id: int) -> datetime | None:
+    """When the learner's current training cycle in the course began (None: the first and only cycle)."""
+    return await session.scalar(
+        select(Enrollment.cycle_started_at).where(Enrollment.user_id == user_id, Enrollment.course_id == course_id)
+    )
+
+
 async def mark_read(session: AsyncSession, *, user_id: int, course_id: int, lesson_slug: str, version_id: int) -> None:
     """Record that the lesson was read. The first reading is kept, unless the current version asked for the
     lesson to be read again since: then this reading replaces the outdated one."""
@@ -118,6 +125,14 @@ async def mark_read(session: AsyncSession, *, user_id: int, course_id: int, less
     since = (await session.scalar(select(CourseVersion.reread_since).where(CourseVersion.id == version_id)) or {}).get(
         lesson_slug
     )
+    cycle_start = await cycle_started_at(session, user_id=user_id, course_id=course_id)
+    if cycle_start is not None:
+        # A reading from an earlier training cycle is replaced by this one (and counts again in the statistics).
+        await session.execute(
+            update(LessonProgress)
+            .where(*_one_lesson(user_id, course_id, lesson_slug), LessonProgress.read_at < cycle_start)
+            .values(read_at=None)
+        )
     if since:
         numbers = await _version_numbers(session, course_id=course_id)
         outdated = [vid for vid, number in numbers.items() if not rules.reading_counts(number, since)]
@@ -165,6 +180,10 @@ async def course_progress(
     quizzes: dict[str | None, Quiz],
     summaries: dict[str | None, QuizSummary],
 ) -> CourseProgress:
+    enrollment = (await session.execute(
+        select(Enrollment.due_at, Enrollment.cycle_started_at)
+        .where(Enrollment.user_id == user_id, Enrollment.course_id == course.id)
+    )).first()  # fmt: skip
     progress_rows = {
         row.lesson_slug: row
         for row in await session.scalars(
@@ -179,17 +198,16 @@ async def course_progress(
         progress = progress_rows.get(lesson.slug)
         summary = summaries.get(lesson.slug)
         read_number = numbers.get(progress.read_version_id or 0, 0) if progress else 0
+        read_at = progress.read_at if progress else None
+        counts = read_at is not None and rules.reading_counts(read_number, version.reread_since.get(lesson.slug))
+        counts = counts and rules.in_cycle(read_at, enrollment.cycle_started_at if enrollment else None)
         state = rules.LessonState(
             slug=lesson.slug,
             has_quiz=lesson.slug in quizzes,
             opened=progress is not None,
-            read=progress is not None
-            and progress.read_at is not None
-            and rules.reading_counts(read_number, version.reread_since.get(lesson.slug)),
+            read=counts,
             passed=bool(summary and summary.passed),
-            reread_required=progress is not None
-            and progress.read_at is not None
-            and not rules.reading_counts(read_number, version.reread_since.get(lesson.slug)),
+            reread_required=read_at is not None and not counts,
         )
         rows.append(LessonRow(lesson, state, quizzes.get(lesson.slug), summary,
                               progress.seconds_spent if progress else 0))  # fmt: skip
@@ -202,9 +220,7 @@ async def course_progress(
             CourseCompletion.user_id == user_id, CourseCompletion.course_id == course.id
         )
     )
-    due_at = await session.scalar(
-        select(Enrollment.due_at).where(Enrollment.user_id == user_id, Enrollment.course_id == course.id)
-    )
+    due_at = enrollment.due_at if enrollment else None
     return CourseProgress(
         course=course,
         version=version,
@@ -264,6 +280,7 @@ def _status_values(user_id: int, progress: CourseProgress) -> dict[str, object]:
 async def refresh(session: AsyncSession, *, user_id: int, course: Course, version: CourseVersion) -> CourseProgress:
     """Recompute a learner's standing after an activity: record completion once, keep course_status current,
     and move the dashboard's roster counters by what changed."""
+    from app.certificates import service as certificates_service
     from app.dashboard import stats
 
     progress = await progress_for(session, user_id=user_id, course=course, version=version)
@@ -271,6 +288,8 @@ async def refresh(session: AsyncSession, *, user_id: int, course: Course, versio
     if completed_now:
         progress = await progress_for(session, user_id=user_id, course=course, version=version)
         await stats.count_completion(session, course_id=course.id, user_id=user_id, when=progress.completed_at)
+        await certificates_service.issue(session, user_id=user_id, course=course, version=version,
+                                         completed_at=progress.completed_at)  # type: ignore[arg-type]  # fmt: skip
     before = (await session.execute(
         select(CourseStatus.started_at, CourseStatus.best_score)
         .where(CourseStatus.user_id == user_id, CourseStatus.course_id == course.id)

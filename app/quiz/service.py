@@ -6,12 +6,14 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, case, cast, func, select, update
+from sqlalchemy import Integer, and_, case, cast, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import insert_or_update, insert_or_update_many, utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound
+from app.progress import rules as progress_rules
+from app.progress.models import Enrollment
 from app.quiz import scoring
 from app.quiz.models import Attempt, AttemptAnswer, Quiz, key_for_test
 from app.quiz.paper import draw_paper
@@ -48,7 +50,10 @@ async def summaries(session: AsyncSession, *, user_id: int, course_id: int) -> d
             func.max(cast(func.coalesce(Attempt.passed, False), Integer)),
             func.max(case((Attempt.submitted_at.is_(None), Attempt.id), else_=None)),
         )
+        .outerjoin(Enrollment, and_(Enrollment.user_id == Attempt.user_id, Enrollment.course_id == Attempt.course_id))
         .where(Attempt.user_id == user_id, Attempt.course_id == course_id)
+        # Attempts from an earlier training cycle stay on record but no longer count.
+        .where(or_(Enrollment.cycle_started_at.is_(None), Attempt.started_at >= Enrollment.cycle_started_at))
         .group_by(Attempt.lesson_slug)
     )
     return {
@@ -101,7 +106,11 @@ async def _resume_or_insert(session: AsyncSession, *, user_id: int, course_id: i
     unfinished = next((a for a in attempts if a.submitted_at is None and a.quiz_id == quiz.id), None)
     if unfinished is not None:
         return unfinished
-    if quiz.max_attempts and len(attempts) >= quiz.max_attempts:
+    cycle_start = await session.scalar(
+        select(Enrollment.cycle_started_at).where(Enrollment.user_id == user_id, Enrollment.course_id == course_id)
+    )
+    in_cycle = [a for a in attempts if progress_rules.in_cycle(a.started_at, cycle_start)]
+    if quiz.max_attempts and len(in_cycle) >= quiz.max_attempts:
         raise Conflict(f"受験できる回数({quiz.max_attempts} 回)をすべて使いました。")
     seed = secrets.randbelow(2**31)
     attempt = Attempt(

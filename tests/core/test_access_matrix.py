@@ -41,6 +41,12 @@ RULES = {
     ("GET", "/dashboard/employees/{user_id}"): MANAGER, ("GET", "/dashboard/export.csv"): MANAGER,
     ("POST", "/dashboard/remind"): MANAGER, ("GET", "/manage/assignments"): MANAGER,
     ("POST", "/manage/assignments"): MANAGER,
+    ("GET", "/verify"): PUBLIC, ("GET", "/my/certificates"): SIGNED_IN,
+    ("GET", "/my/certificates/{certificate_id}/pdf"): SIGNED_IN, ("GET", "/manage/certificates"): MANAGER,
+    ("GET", "/documents/{kind_key}"): SIGNED_IN, ("POST", "/documents/{kind_key}/acknowledge"): SIGNED_IN,
+    ("GET", "/documents/{kind_key}/pdf"): SIGNED_IN, ("GET", "/manage/evidence"): MANAGER,
+    **{("GET", f"/manage/evidence/{kind}/{{{key}}}.{ext}"): MANAGER
+       for kind, key in (("departments", "department_id"), ("employees", "user_id")) for ext in ("csv", "pdf")},
     **{("GET", f"/api/v1/{name}"): API for name in ("courses", "departments", "employees", "items",
                                                     "misconceptions", "summary")},
 }  # fmt: skip

@@ -175,6 +175,18 @@ SCREENS = {
     "audit-log": Screen("admin", "/admin/audit"),
     "outbox": Screen("admin", "/admin/outbox"),
     "admin-dashboard": Screen("admin", "/dashboard"),
+    "verify": Screen(None, "/verify"),
+    "verify-refused": Screen(None, "/verify?code=ABCD-EFGH-JKMN-PQRS"),
+    "my-certificates": Screen("learner", "/my/certificates"),
+    "certificate-expiries": Screen("manager", "/manage/certificates"),
+    "evidence": Screen("manager", "/manage/evidence"),
+    "documents": Screen("admin", "/admin/documents"),
+    "document": Screen("admin", "/admin/documents/policy"),
+    "policy-step-choices": Screen("admin", "/admin/documents/policy/steps/definition"),
+    "manual-step-text": Screen("admin", "/admin/documents/manual/steps/template"),
+    "company-test-step": Screen("admin", "/admin/documents/policy/steps/test"),
+    "document-preview": Screen("admin", "/admin/documents/manual/preview"),
+    "acknowledgments": Screen("admin", "/admin/documents/policy/acknowledgments"),
 }
 
 

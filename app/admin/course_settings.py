@@ -1,0 +1,28 @@
+"""Course settings that are not part of a content pack: how long a completion stays valid."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form
+from fastapi.responses import RedirectResponse, Response
+
+from app.auth.models import Role, User
+from app.content import service as content_service
+from app.core.deps import SessionDep, require_role
+from app.core.errors import InvalidInput
+from app.core.ids import parse_id
+
+router = APIRouter(prefix="/admin/content")
+Admin = Annotated[User, Depends(require_role(Role.ADMIN))]
+
+
+@router.post("/courses/{course_id}/settings")
+async def save_settings(
+    course_id: int, db: SessionDep, admin: Admin, valid_months: Annotated[str, Form(max_length=5)] = ""
+) -> Response:
+    months = parse_id(valid_months) if valid_months.strip() else None
+    if valid_months.strip() and not months:
+        raise InvalidInput("有効期間は月数(1〜120 の数字)で入力してください。")
+    await content_service.set_valid_months(db, course_id=course_id, months=months, actor=admin)
+    return RedirectResponse(f"/admin/content/courses/{course_id}?settings=1", status_code=303)

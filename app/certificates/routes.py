@@ -1,0 +1,50 @@
+"""修了証: the learner's own certificates and PDFs, the public verification page, and the managers' list of
+certificates about to expire."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from app.certificates import codes, service
+from app.certificates.pdf import certificate_pdf_response
+from app.core.db import utcnow
+from app.core.deps import CurrentUser, SessionDep
+from app.core.templating import render
+from app.dashboard.routes import ScopeDep
+
+router = APIRouter()
+
+
+@router.get("/my/certificates")
+async def my_certificates(request: Request, db: SessionDep, user: CurrentUser) -> Response:
+    context = {"certificates": await service.for_user(db, user_id=user.id), "now": utcnow(),
+               "display": codes.display, "standing": service.standing}  # fmt: skip
+    return render(request, "certificates/mine.html", context)
+
+
+@router.get("/my/certificates/{certificate_id}/pdf")
+async def my_certificate_pdf(request: Request, certificate_id: int, db: SessionDep, user: CurrentUser) -> Response:
+    certificate = await service.get_own(db, certificate_id=certificate_id, user_id=user.id)
+    base_url = request.app.state.settings.base_url
+    return await run_in_threadpool(certificate_pdf_response, certificate, base_url=base_url)
+
+
+@router.get("/verify")
+async def verify(request: Request, db: SessionDep,
+                 code: Annotated[str, Query(max_length=64)] = "") -> Response:  # fmt: skip
+    """Public: says whether a code belongs to a genuine certificate, and shows only what the certificate itself
+    shows. Nothing here is reachable without the code, and the code is not guessable."""
+    result = await service.verify(db, text=code, now=utcnow()) if code.strip() else None
+    status_code = 200 if result is None or result.verdict in (service.Verdict.VALID, service.Verdict.EXPIRED) else 404
+    return render(request, "certificates/verify.html", {"result": result, "typed": code, "display": codes.display},
+                  status_code=status_code, headers={"X-Robots-Tag": "noindex"})  # fmt: skip
+
+
+@router.get("/manage/certificates")
+async def expiries(request: Request, db: SessionDep, user: CurrentUser, scope: ScopeDep) -> Response:
+    rows = await service.upcoming_expiries(db, scope=scope, now=utcnow())
+    return render(request, "certificates/expiries.html", {"rows": rows, "display": codes.display})

@@ -1,0 +1,25 @@
+"""CSV files people open in Excel: UTF-8 with a BOM, CRLF, and no cell that Excel would run as a formula."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+BOM = "\ufeff"  # Excel in Japanese then reads the file as UTF-8
+
+
+def csv_cell(value: object) -> str:
+    """A cell Excel will show as text: a leading = + - @ would otherwise run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def csv_bytes(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    buffer = io.StringIO()
+    buffer.write(BOM)
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(columns)
+    writer.writerows([csv_cell(value) for value in row] for row in rows)
+    return buffer.getvalue().encode("utf-8")

@@ -1,0 +1,108 @@
+"""The evidence pack as CSV (one row per record, for a spreadsheet or an auditor's tool) and as PDF (for a
+binder): the same records, the same totals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from app.certificates import codes
+from app.certificates.service import Standing
+from app.core.csvfile import csv_bytes
+from app.core.templating import format_datetime
+from app.evidence.service import EvidencePack, Person
+from app.pdf.render import Section, Table, report_pdf
+
+CSV_COLUMNS = ["氏名", "社員番号", "部署", "記録の種類", "項目", "版", "日時", "結果", "詳細"]
+KIND_LABELS = {
+    "assignments": "割り当て", "readings": "レッスンの読了", "attempts": "テストの受験",
+    "acknowledgments": "方針・マニュアルの確認", "certificates": "修了証",
+}  # fmt: skip
+
+
+def _score(score: float | None) -> str:
+    return "" if score is None else f"{score:g}点"
+
+
+def _verdict(passed: bool | None, submitted_at: datetime | None) -> str:
+    if submitted_at is None:
+        return "受験中"
+    return "合格" if passed else "不合格"
+
+
+def _standing(expires_at: datetime | None, now: datetime) -> str:
+    return Standing.EXPIRED.value if expires_at is not None and expires_at <= now else Standing.VALID.value
+
+
+STANDING_LABELS = {Standing.VALID.value: "有効", Standing.EXPIRED.value: "期限切れ"}
+
+
+def records(pack: EvidencePack) -> list[tuple[int, str, str, str, str, str, str]]:
+    """Every record as (user id, kind label, item, version, when, result, details), in the pack's order."""
+    rows: list[tuple[int, str, str, str, str, str, str]] = []
+    for a in pack.assignments:
+        rows.append((a.user_id, KIND_LABELS["assignments"], a.course, "", format_datetime(a.assigned_at),
+                     "修了" if a.completed_at else f"進捗 {a.percent}%",
+                     f"期限 {format_datetime(a.due_at, '%Y-%m-%d')}" if a.due_at else "期限なし"))  # fmt: skip
+    for r in pack.readings:
+        rows.append((r.user_id, KIND_LABELS["readings"], f"{r.course} / {r.lesson}",
+                     f"第{r.version_number}版" if r.version_number else "", format_datetime(r.read_at), "読了",
+                     f"学習時間 {r.seconds_spent // 60}分"))  # fmt: skip
+    for t in pack.attempts:
+        rows.append((t.user_id, KIND_LABELS["attempts"], f"{t.course} / {t.test}", f"第{t.version_number}版",
+                     format_datetime(t.submitted_at or t.started_at), _verdict(t.passed, t.submitted_at),
+                     f"{t.attempt_number}回目 {_score(t.score)}".strip()))  # fmt: skip
+    for k in pack.acknowledgments:
+        rows.append((k.user_id, KIND_LABELS["acknowledgments"], k.document, f"第{k.version_number}版",
+                     format_datetime(k.acknowledged_at), "内容を理解しました", k.title))  # fmt: skip
+    for c in pack.certificates:
+        rows.append((c.user_id, KIND_LABELS["certificates"], c.course, f"第{c.version_number}版",
+                     format_datetime(c.completed_at), STANDING_LABELS[_standing(c.expires_at, pack.generated_at)],
+                     f"確認番号 {codes.display(c.code)} 有効期限 "
+                     + (format_datetime(c.expires_at, "%Y-%m-%d") if c.expires_at else "なし")))  # fmt: skip
+    return rows
+
+
+def _people_by_id(pack: EvidencePack) -> dict[int, Person]:
+    return {person.user_id: person for person in pack.people}
+
+
+def pack_csv(pack: EvidencePack) -> bytes:
+    people = _people_by_id(pack)
+    rows = (
+        [people[uid].name, people[uid].employee_number, people[uid].department, kind, item, version, when, result,
+         details]
+        for uid, kind, item, version, when, result, details in records(pack)
+    )  # fmt: skip
+    return csv_bytes(CSV_COLUMNS, rows)
+
+
+def pack_pdf(pack: EvidencePack, *, generated_by: str) -> bytes:
+    people = _people_by_id(pack)
+    totals = pack.totals()
+    summary = Section(
+        heading="概要",
+        paragraphs=[
+            f"対象者 {totals['people']}名(在籍中 {sum(p.active for p in pack.people)}名)",
+            f"割り当て {totals['assignments']}件 / うち修了 {sum(1 for a in pack.assignments if a.completed_at)}件",
+            f"レッスンの読了 {totals['readings']}件 / テストの受験 {totals['attempts']}件"
+            f"(合格 {sum(1 for t in pack.attempts if t.passed)}件)",
+            f"方針・マニュアルの確認 {totals['acknowledgments']}件 / 修了証 {totals['certificates']}件",
+        ],
+        tables=[Table(["氏名", "社員番号", "部署", "在籍"],
+                      [[p.name, p.employee_number or "", p.department, "在籍" if p.active else "無効"]
+                       for p in pack.people], widths=[3, 2, 3, 1])],
+    )  # fmt: skip
+    sections = [summary]
+    grouped: dict[str, list[list[str]]] = {label: [] for label in KIND_LABELS.values()}
+    for uid, kind, item, version, when, result, details in records(pack):
+        grouped[kind].append([people[uid].name, item, version, when, result, details])
+    for label, rows in grouped.items():
+        sections.append(Section(
+            heading=f"{label}({len(rows)}件)",
+            paragraphs=[] if rows else ["記録はありません。"],
+            tables=[Table(["氏名", "項目", "版", "日時", "結果", "詳細"], rows, widths=[2, 4, 1, 2, 1.5, 3])]
+            if rows else [],
+        ))  # fmt: skip
+    meta = [f"対象: {pack.subject}", f"作成日時: {format_datetime(pack.generated_at)}", f"作成者: {generated_by}"]
+    return report_pdf(title="カスタマーハラスメント対策 研修・周知の記録(エビデンスパック)", meta_lines=meta,
+                      sections=sections)  # fmt: skip

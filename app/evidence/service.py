@@ -1,0 +1,180 @@
+"""The evidence pack: for one employee or a department, every record an auditor or a labour inspector asks for
+(assignments and due dates, lesson versions read, attempts and scores, acknowledgments of the company's policy
+and manual with their versions, certificates), read from the database in one pass per kind of record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.models import User
+from app.certificates.models import Certificate
+from app.content.models import Course, CourseVersion
+from app.lessons.models import Lesson
+from app.org.models import Department
+from app.policies.kinds import KINDS
+from app.policies.models import Acknowledgment, CompanyDocument, DocumentVersion
+from app.progress.models import CourseCompletion, CourseStatus, Enrollment, LessonProgress
+from app.quiz.models import Attempt, Quiz
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: int
+    name: str
+    employee_number: str | None
+    email: str | None
+    department: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class AssignmentRecord:
+    user_id: int
+    course: str
+    assigned_at: datetime
+    due_at: datetime | None
+    percent: int
+    completed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ReadingRecord:
+    user_id: int
+    course: str
+    lesson: str
+    version_number: int | None
+    read_at: datetime
+    seconds_spent: int
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    user_id: int
+    course: str
+    test: str
+    attempt_number: int
+    version_number: int
+    started_at: datetime
+    submitted_at: datetime | None
+    score: float | None
+    passed: bool | None
+
+
+@dataclass(frozen=True)
+class AcknowledgmentRecord:
+    user_id: int
+    document: str
+    version_number: int
+    title: str
+    acknowledged_at: datetime
+
+
+@dataclass(frozen=True)
+class CertificateRecord:
+    user_id: int
+    course: str
+    version_number: int
+    code: str
+    completed_at: datetime
+    expires_at: datetime | None
+
+
+@dataclass
+class EvidencePack:
+    subject: str  # 「営業部(配下を含む)」 or the employee's name
+    generated_at: datetime
+    people: list[Person]
+    assignments: list[AssignmentRecord] = field(default_factory=list)
+    readings: list[ReadingRecord] = field(default_factory=list)
+    attempts: list[AttemptRecord] = field(default_factory=list)
+    acknowledgments: list[AcknowledgmentRecord] = field(default_factory=list)
+    certificates: list[CertificateRecord] = field(default_factory=list)
+
+    def totals(self) -> dict[str, int]:
+        return {"people": len(self.people), "assignments": len(self.assignments), "readings": len(self.readings),
+                "attempts": len(self.attempts), "acknowledgments": len(self.acknowledgments),
+                "certificates": len(self.certificates)}  # fmt: skip
+
+
+async def _people(session: AsyncSession, condition: object) -> list[Person]:
+    rows = await session.execute(
+        select(User.id, User.display_name, User.employee_number, User.email, Department.name, User.is_active)
+        .outerjoin(Department, Department.id == User.department_id)
+        .where(condition)
+        .order_by(Department.path, User.display_name, User.id)
+    )  # fmt: skip
+    return [Person(uid, name, number, email, dep or "", active) for uid, name, number, email, dep, active in rows]
+
+
+async def for_department(session: AsyncSession, *, department: Department, now: datetime) -> EvidencePack:
+    """Everyone now in the department or below it, active or not (a leaver's records still count)."""
+    people = await _people(session, Department.path.startswith(department.path, autoescape=True))
+    return await _fill(session, EvidencePack(f"{department.name}(配下の部署を含む)", now, people))
+
+
+async def for_employee(session: AsyncSession, *, user_id: int, now: datetime) -> EvidencePack:
+    people = await _people(session, User.id == user_id)
+    return await _fill(session, EvidencePack(people[0].name if people else "", now, people))
+
+
+async def _fill(session: AsyncSession, pack: EvidencePack) -> EvidencePack:
+    ids = [person.user_id for person in pack.people]
+    if not ids:
+        return pack
+    order = {user_id: index for index, user_id in enumerate(ids)}
+    titles = dict((await session.execute(
+        select(Course.id, CourseVersion.title).join(CourseVersion, CourseVersion.id == Course.current_version_id)
+    )).all())  # fmt: skip
+    for user_id, course_id, assigned, due, percent, completed in await session.execute(
+        select(Enrollment.user_id, Enrollment.course_id, Enrollment.assigned_at, Enrollment.due_at,
+               CourseStatus.percent, CourseCompletion.completed_at)
+        .outerjoin(CourseStatus, and_(CourseStatus.user_id == Enrollment.user_id,
+                                      CourseStatus.course_id == Enrollment.course_id))
+        .outerjoin(CourseCompletion, and_(CourseCompletion.user_id == Enrollment.user_id,
+                                          CourseCompletion.course_id == Enrollment.course_id))
+        .where(Enrollment.user_id.in_(ids))
+    ):  # fmt: skip
+        pack.assignments.append(AssignmentRecord(user_id, titles.get(course_id, ""), assigned, due, percent or 0,
+                                                 completed))  # fmt: skip
+    for user_id, course_id, slug, number, title, read_at, seconds in await session.execute(
+        select(LessonProgress.user_id, LessonProgress.course_id, LessonProgress.lesson_slug, CourseVersion.number,
+               Lesson.title, LessonProgress.read_at, LessonProgress.seconds_spent)
+        .outerjoin(CourseVersion, CourseVersion.id == LessonProgress.read_version_id)
+        .outerjoin(Lesson, and_(Lesson.version_id == LessonProgress.read_version_id,
+                                Lesson.slug == LessonProgress.lesson_slug))
+        .where(LessonProgress.user_id.in_(ids), LessonProgress.read_at.is_not(None))
+        .order_by(LessonProgress.read_at)
+    ):  # fmt: skip
+        pack.readings.append(ReadingRecord(user_id, titles.get(course_id, ""), title or slug, number, read_at, seconds))
+    for attempt, quiz_title, number in await session.execute(
+        select(Attempt, Quiz.title, CourseVersion.number)
+        .join(Quiz, Quiz.id == Attempt.quiz_id)
+        .join(CourseVersion, CourseVersion.id == Quiz.version_id)
+        .where(Attempt.user_id.in_(ids))
+        .order_by(Attempt.started_at, Attempt.id)
+    ):  # fmt: skip
+        pack.attempts.append(AttemptRecord(
+            attempt.user_id, titles.get(attempt.course_id, ""), quiz_title, attempt.attempt_number, number,
+            attempt.started_at, attempt.submitted_at, attempt.score, attempt.passed))  # fmt: skip
+    for ack, kind, number, title in await session.execute(
+        select(Acknowledgment, CompanyDocument.kind, DocumentVersion.number, DocumentVersion.title)
+        .join(DocumentVersion, DocumentVersion.id == Acknowledgment.version_id)
+        .join(CompanyDocument, CompanyDocument.id == Acknowledgment.document_id)
+        .where(Acknowledgment.user_id.in_(ids))
+        .order_by(Acknowledgment.acknowledged_at)
+    ):  # fmt: skip
+        label = KINDS[kind].label if kind in KINDS else kind
+        pack.acknowledgments.append(AcknowledgmentRecord(ack.user_id, label, number, title, ack.acknowledged_at))
+    for certificate in await session.scalars(
+        select(Certificate).where(Certificate.user_id.in_(ids)).order_by(Certificate.completed_at)
+    ):
+        pack.certificates.append(CertificateRecord(
+            certificate.user_id, certificate.course_title, certificate.version_number, certificate.code,
+            certificate.completed_at, certificate.expires_at))  # fmt: skip
+    for records in (pack.assignments, pack.readings, pack.attempts, pack.acknowledgments, pack.certificates):
+        records.sort(key=lambda record: order[record.user_id])  # stable: each person's records stay in time order
+    return pack

@@ -1,0 +1,164 @@
+"""Read-and-sign: who must read a document, their acknowledgments pinned to the exact version read, and the
+report of who has acknowledged what."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.models import User
+from app.core.db import upsert_insert, utcnow
+from app.core.errors import Conflict, NotFound
+from app.org.models import Department
+from app.policies import rules
+from app.policies.kinds import KINDS, Kind
+from app.policies.models import Acknowledgment, CompanyDocument, DocumentVersion
+
+
+def audience_filter(document: CompanyDocument, department_path: str | None) -> Any:
+    """Active people the document is addressed to: everyone, or the chosen department and its subtree."""
+    condition = User.is_active.is_(True)
+    if document.department_id is not None:
+        condition = condition & Department.path.startswith(department_path or "\x00", autoescape=True)
+    return condition
+
+
+async def _department_path(session: AsyncSession, department_id: int | None) -> str | None:
+    if department_id is None:
+        return None
+    return await session.scalar(select(Department.path).where(Department.id == department_id))
+
+
+async def required_number(session: AsyncSession, *, document: CompanyDocument) -> int | None:
+    rows = await session.execute(
+        select(DocumentVersion.number, DocumentVersion.requires_ack).where(DocumentVersion.document_id == document.id)
+    )
+    return rules.required_number(rules.VersionFacts(number, asks) for number, asks in rows)
+
+
+async def is_in_audience(session: AsyncSession, *, document: CompanyDocument, user: User) -> bool:
+    if not user.is_active:
+        return False
+    if document.department_id is None:
+        return True
+    path = await _department_path(session, document.department_id)
+    user_path = await session.scalar(select(Department.path).where(Department.id == user.department_id))
+    return bool(path and user_path and user_path.startswith(path))
+
+
+@dataclass(frozen=True)
+class Reading:
+    kind: Kind
+    document: CompanyDocument
+    version: DocumentVersion
+    acknowledged: Acknowledgment | None  # the newest acknowledgment, of whatever version
+    acknowledged_version_number: int | None
+    up_to_date: bool
+
+
+async def reading_for(session: AsyncSession, *, kind: Kind, user: User) -> Reading | None:
+    """The learner's standing with one document: None when it is not published or not addressed to them."""
+    document = await session.scalar(select(CompanyDocument).where(CompanyDocument.kind == kind.key))
+    if document is None or document.current_version_id is None:
+        return None
+    if not await is_in_audience(session, document=document, user=user):
+        return None
+    version = await session.get(DocumentVersion, document.current_version_id)
+    assert version is not None
+    acks = list(await session.execute(
+        select(Acknowledgment, DocumentVersion.number)
+        .join(DocumentVersion, DocumentVersion.id == Acknowledgment.version_id)
+        .where(Acknowledgment.user_id == user.id, Acknowledgment.document_id == document.id)
+        .order_by(DocumentVersion.number.desc())
+    ))  # fmt: skip
+    required = await required_number(session, document=document)
+    return Reading(kind, document, version, acks[0][0] if acks else None, acks[0][1] if acks else None,
+                   rules.is_acknowledged((number for _ack, number in acks), required))  # fmt: skip
+
+
+async def required_reading(session: AsyncSession, *, user: User) -> list[Reading]:
+    readings = [await reading_for(session, kind=kind, user=user) for kind in KINDS.values()]
+    return [reading for reading in readings if reading is not None]
+
+
+async def acknowledge(session: AsyncSession, *, kind: Kind, user: User, version_number: int) -> Acknowledgment:
+    """Record 「内容を理解しました」 for the version the learner had on screen, which must still be current."""
+    reading = await reading_for(session, kind=kind, user=user)
+    if reading is None:
+        raise NotFound("確認が必要な文書はありません。")
+    if reading.version.number != version_number:
+        raise Conflict("新しい版が公開されています。最新の内容を読んでから、もう一度確認してください。")
+    insert = upsert_insert(session)
+    await session.execute(
+        insert(Acknowledgment)
+        .values(user_id=user.id, document_id=reading.document.id, version_id=reading.version.id,
+                acknowledged_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["user_id", "version_id"])
+    )  # fmt: skip
+    acknowledgment = await session.scalar(
+        select(Acknowledgment).where(Acknowledgment.user_id == user.id, Acknowledgment.version_id == reading.version.id)
+    )
+    assert acknowledgment is not None
+    return acknowledgment
+
+
+@dataclass(frozen=True)
+class AckRow:
+    user_id: int
+    name: str
+    email: str | None
+    employee_number: str | None
+    department: str
+    acknowledged_number: int | None
+    acknowledged_at: datetime | None
+    up_to_date: bool
+
+
+@dataclass(frozen=True)
+class AckReport:
+    audience: int
+    up_to_date: int
+    rows: list[AckRow]
+    by_department: list[tuple[str, int, int]]  # (department, audience, up to date)
+
+    @property
+    def pending(self) -> int:
+        return self.audience - self.up_to_date
+
+
+async def acknowledgment_report(session: AsyncSession, *, document: CompanyDocument) -> AckReport:
+    """Everyone the document is addressed to, with the newest version each acknowledged and whether it counts."""
+    required = await required_number(session, document=document)
+    path = await _department_path(session, document.department_id)
+    newest = (
+        select(Acknowledgment.user_id, func.max(DocumentVersion.number).label("number"),
+               func.max(Acknowledgment.acknowledged_at).label("at"))
+        .join(DocumentVersion, DocumentVersion.id == Acknowledgment.version_id)
+        .where(Acknowledgment.document_id == document.id)
+        .group_by(Acknowledgment.user_id)
+        .subquery()
+    )  # fmt: skip
+    result = await session.execute(
+        select(User.id, User.display_name, User.email, User.employee_number, Department.name, newest.c.number,
+               newest.c.at)
+        .outerjoin(Department, Department.id == User.department_id)
+        .outerjoin(newest, newest.c.user_id == User.id)
+        .where(audience_filter(document, path))
+        .order_by(Department.path, User.display_name, User.id)
+    )  # fmt: skip
+    rows = [
+        AckRow(uid, name, email, number_, department or "", acked, at, rules.is_acknowledged([acked or 0], required)
+               if acked else required is None)
+        for uid, name, email, number_, department, acked, at in result
+    ]  # fmt: skip
+    departments: dict[str, list[int]] = {}
+    for row in rows:
+        counts = departments.setdefault(row.department or "(部署なし)", [0, 0])
+        counts[0] += 1
+        counts[1] += int(row.up_to_date)
+    return AckReport(len(rows), sum(row.up_to_date for row in rows), rows,
+                     [(name, total, done) for name, (total, done) in departments.items()])  # fmt: skip
