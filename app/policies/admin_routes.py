@@ -13,7 +13,7 @@ from app.auth.models import Role, User
 from app.core.deps import SessionDep, require_role
 from app.core.errors import AppError, NotFound
 from app.core.ids import parse_id
-from app.core.templating import render
+from app.core.templating import is_htmx, render
 from app.org import service as org_service
 from app.org.scope import EVERYTHING
 from app.policies import acknowledgments, company_test, exports, service
@@ -118,7 +118,8 @@ async def save_step(request: Request, kind_key: str, step_key: str, db: SessionD
     kind = service.kind_for(kind_key)
     document = await service.get_document(db, kind=kind)
     form = await _form_lists(request)
-    autosave = request.headers.get("HX-Request") == "true" and form.get("_autosave") == ["1"]
+    # Only the autosave talks htmx here (on a change of any field); the buttons post the form as a browser does.
+    autosave = is_htmx(request)
     if step_key == company_test.TEST_STEP:
         # Going back keeps the test as it was; only the two buttons attach it or take it off.
         if form.get("_test") in (["attach"], ["none"]):

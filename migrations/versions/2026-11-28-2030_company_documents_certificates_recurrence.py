@@ -7,6 +7,9 @@ Create Date: 2026-11-28 20:16:30.378493
 
 from collections.abc import Sequence
 
+import hashlib
+import secrets
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -16,6 +19,54 @@ revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+# A copy of app/certificates/codes.py as it was when this migration was written: a migration must not change
+# when the application's code does.
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def _new_code() -> str:
+    body = "".join(secrets.choice(ALPHABET) for _ in range(14))
+    digest = hashlib.sha256(body.encode("ascii")).digest()
+    return body + "".join(ALPHABET[byte % 32] for byte in digest[:2])
+
+
+def _certificates_for_earlier_completions() -> None:
+    """Everyone who completed a course before certificates existed gets one, dated at their completion."""
+    connection = op.get_bind()
+    completions = connection.execute(
+        sa.text(
+            "SELECT c.user_id, c.course_id, c.version_id, c.completed_at, u.display_name, v.title, v.number "
+            "FROM course_completions c JOIN users u ON u.id = c.user_id JOIN course_versions v ON v.id = c.version_id"
+        )
+    ).all()
+    certificates = sa.table(
+        "certificates",
+        sa.column("code"),
+        sa.column("user_id"),
+        sa.column("course_id"),
+        sa.column("version_id"),
+        sa.column("holder_name"),
+        sa.column("course_title"),
+        sa.column("version_number"),
+        sa.column("completed_at"),
+        sa.column("issued_at"),
+    )
+    for user_id, course_id, version_id, completed_at, name, title, number in completions:
+        connection.execute(
+            certificates.insert().values(
+                code=_new_code(),
+                user_id=user_id,
+                course_id=course_id,
+                version_id=version_id,
+                holder_name=name,
+                course_title=title,
+                version_number=number,
+                completed_at=completed_at,
+                issued_at=completed_at,
+            )
+        )
 
 
 def upgrade() -> None:
@@ -171,6 +222,8 @@ def upgrade() -> None:
 
     with op.batch_alter_table("enrollments", schema=None) as batch_op:
         batch_op.add_column(sa.Column("cycle_started_at", app.core.db.UTCDateTime(timezone=True), nullable=True))
+
+    _certificates_for_earlier_completions()
 
 
 def downgrade() -> None:

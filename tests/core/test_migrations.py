@@ -152,3 +152,36 @@ async def test_upgrading_an_existing_database_keeps_the_rows_of_rebuilt_tables(d
     finally:
         await engine.dispose()
         await asyncio.to_thread(migrate.upgrade, database_url)
+
+
+async def test_0008_issues_certificates_for_completions_made_before_certificates(database_url: str, app) -> None:
+    from app.certificates import codes
+
+    at = datetime(2026, 4, 1, 9, tzinfo=UTC)
+    await asyncio.to_thread(migrate.downgrade, database_url, "0007")
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            learner = await _insert(connection, "users", email="done@example.com", display_name="修了 済子",
+                                    password_hash="!", role="learner", is_active=True, created_at=at)  # fmt: skip
+            course = await _insert(connection, "courses", slug="c")
+            version = await _insert(connection, "course_versions", course_id=course, number=3, title="研修",
+                                    description="", completion="{}", misconceptions="{}", source_hash="h",
+                                    imported_at=at, note="", reread_slugs="[]", reread_since="{}")  # fmt: skip
+            await _insert(connection, "course_completions", user_id=learner, course_id=course, version_id=version,
+                          completed_at=at)  # fmt: skip
+        await asyncio.to_thread(migrate.upgrade, database_url, "0008")
+        async with engine.connect() as connection:
+            rows = (await connection.execute(sa.text(
+                "SELECT code, user_id, holder_name, course_title, version_number, expires_at FROM certificates"
+            ))).all()  # fmt: skip
+            assert [(r.user_id, r.holder_name, r.course_title, r.version_number, r.expires_at) for r in rows] == [
+                (learner, "修了 済子", "研修", 3, None)
+            ]
+            assert codes.check(rows[0].code) is codes.CodeCheck.WELL_FORMED
+            completed = await connection.scalar(sa.select(sa.column("completed_at", UTCDateTime())).select_from(
+                sa.table("certificates")))  # fmt: skip
+            assert completed == at
+    finally:
+        await engine.dispose()
+        await asyncio.to_thread(migrate.upgrade, database_url)
