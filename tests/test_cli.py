@@ -173,3 +173,42 @@ def _execute(url: str, sql: str) -> None:
     with sqlite3.connect(url.removeprefix("sqlite+aiosqlite:///")) as connection:
         connection.execute("PRAGMA foreign_keys = ON")
         connection.execute(sql)
+
+
+def test_cycles_run_opens_the_recurring_cycles_that_are_due(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+    from datetime import timedelta
+
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from app.assignments.models import Assignment
+    from app.core.clock import add_months
+    from app.core.db import utcnow
+    from app.org.models import Department
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cycles.sqlite3'}"
+    monkeypatch.setenv("LMS_DATABASE_URL", url)
+    config.get_settings.cache_clear()
+    try:
+        assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+        assert runner.invoke(app, ["content", "import", str(MINI_COURSE)]).exit_code == 0
+
+        async def arrange() -> None:
+            engine = create_async_engine(url)
+            async with engine.begin() as connection:
+                department = (await connection.execute(
+                    Department.__table__.insert().values(name="本社", path="").returning(Department.id)
+                )).scalar_one()  # fmt: skip
+                opened = add_months(utcnow(), -12) - timedelta(days=1)
+                await connection.execute(Assignment.__table__.insert().values(
+                    course_id=1, department_id=department, due_at=opened + timedelta(days=30), opens_at=opened,
+                    recur_months=12, created_at=opened))  # fmt: skip
+            await engine.dispose()
+
+        asyncio.run(arrange())
+        first = runner.invoke(app, ["cycles", "run"])
+        again = runner.invoke(app, ["cycles", "run"])
+    finally:
+        config.get_settings.cache_clear()
+    assert first.exit_code == 0 and "1 件" in first.output, first.output
+    assert again.exit_code == 0 and "0 件" in again.output

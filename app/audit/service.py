@@ -30,6 +30,7 @@ ACTION_LABELS = {
     "user.reactivate": "再有効化",
     "user.password_link": "パスワード設定リンクの発行",
     "document.publish": "方針・マニュアルの公開",
+    "document.remind": "方針・マニュアルの確認依頼",
     "course.settings": "コース設定の変更",
 }
 

@@ -21,6 +21,12 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 _configured = False
 
 
+def _stderr_logger(*_args: Any) -> structlog.PrintLogger:
+    # sys.stderr as it is when the event is logged, not when logging was configured: a CLI test runner swaps it
+    # for a buffer it closes afterwards, and later events must not go to that closed buffer.
+    return structlog.PrintLogger(file=sys.stderr)
+
+
 def configure(level: str = "info") -> None:
     """JSON lines for machines (log shippers parse them as they are); configured once per process."""
     global _configured
@@ -35,7 +41,7 @@ def configure(level: str = "info") -> None:
             structlog.processors.JSONRenderer(ensure_ascii=False),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,  # so tests can capture events (structlog.testing.capture_logs)
     )
     _configured = True

@@ -162,3 +162,33 @@ async def acknowledgment_report(session: AsyncSession, *, document: CompanyDocum
         counts[1] += int(row.up_to_date)
     return AckReport(len(rows), sum(row.up_to_date for row in rows), rows,
                      [(name, total, done) for name, (total, done) in departments.items()])  # fmt: skip
+
+
+async def remind_pending(
+    session: AsyncSession, *, settings: Any, kind: Kind, document: CompanyDocument, actor: User
+) -> int:
+    """Mail everyone who has not acknowledged the version that counts (and has an e-mail); returns how many. Staff
+    without a company e-mail are in the list for their manager to speak to."""
+    from app.audit import service as audit
+    from app.mail import service as mail_service
+
+    report = await acknowledgment_report(session, document=document)
+    version = await session.get(DocumentVersion, document.current_version_id) if document.current_version_id else None
+    if version is None:
+        raise NotFound("まだ公開されていません。")
+    link = f"{settings.base_url.rstrip('/')}/documents/{kind.key}"
+    sent = 0
+    for row in report.rows:
+        if row.up_to_date or not row.email:
+            continue
+        body = (
+            f"{row.name} さん\n\n「{version.title}」(第{version.number}版)の確認がまだ済んでいません。\n"
+            f"次のリンクから内容を読み、「内容を理解しました」を記録してください。\n{link}\n"
+        )
+        await mail_service.send(session, settings=settings, to_address=row.email, to_user_id=row.user_id,
+                                subject=f"【確認のお願い】{version.title}", body=body)  # fmt: skip
+        sent += 1
+    await audit.record(session, actor=actor, action="document.remind", target_type="document", target_id=document.id,
+                       summary=f"{kind.label} 第{version.number}版の未確認者 {sent}名に確認を依頼",
+                       details={"kind": kind.key, "number": version.number, "sent": sent})  # fmt: skip
+    return sent

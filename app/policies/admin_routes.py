@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.auth.models import Role, User
-from app.core.deps import SessionDep, require_role
+from app.core.deps import SessionDep, SettingsDep, require_role
 from app.core.errors import AppError, NotFound
 from app.core.ids import parse_id
 from app.core.templating import is_htmx, render
@@ -68,6 +68,7 @@ async def document_page(request: Request, kind_key: str, db: SessionDep, admin: 
         "report": await acknowledgments.acknowledgment_report(db, document=document) if current else None,
         "audience": await org_service.department_name(db, department_id=document.department_id),
         "first_step": _steps_for(kind)[0][0],
+        "unpublished": service.has_unpublished_changes(kind, document, current),
     }  # fmt: skip
     return render(request, "policies/document.html", context)
 
@@ -80,6 +81,7 @@ async def _step_page(request: Request, db: SessionDep, kind: service.Kind, key: 
     previous, following = _neighbours(kind, key)
     context = {
         "kind": kind, "document": document, "step": step, "key": key, "steps": _steps_for(kind),
+        "incomplete": service.incomplete_steps(kind, document.draft or {}),
         "answers": service.draft_answers(kind, document.draft or {}).model_dump(),
         "template_text": service.draft_template(document.draft or {}),
         "submitted": submitted or {}, "errors": errors or {},
@@ -165,6 +167,7 @@ async def preview(request: Request, kind_key: str, db: SessionDep, admin: Admin)
     document = await service.get_document(db, kind=kind)
     context = {
         "kind": kind, "document": document, "key": "preview", "steps": _steps_for(kind),
+        "incomplete": service.incomplete_steps(kind, document.draft or {}),
         "rendering": service.render_draft(kind, document.draft or {}),
         "current": await service.current_version(db, document=document),
         "departments": await org_service.departments_in_scope(db, scope=EVERYTHING),
@@ -196,6 +199,7 @@ async def publish(
         await db.refresh(document)
         context = {
             "kind": kind, "document": document, "key": "preview", "steps": _steps_for(kind),
+        "incomplete": service.incomplete_steps(kind, document.draft or {}),
             "rendering": service.render_draft(kind, document.draft or {}),
             "current": await service.current_version(db, document=document),
             "departments": await org_service.departments_in_scope(db, scope=EVERYTHING),
@@ -239,6 +243,14 @@ async def acknowledgment_list(request: Request, kind_key: str, db: SessionDep, a
     context = {"kind": kind, "document": document, "report": report, "rows": rows, "pending": pending,
                "current": await service.current_version(db, document=document)}  # fmt: skip
     return render(request, "policies/acknowledgments.html", context)
+
+
+@router.post("/{kind_key}/remind")
+async def remind(kind_key: str, db: SessionDep, admin: Admin, settings: SettingsDep) -> Response:
+    kind = service.kind_for(kind_key)
+    document = await service.get_document(db, kind=kind)
+    sent = await acknowledgments.remind_pending(db, settings=settings, kind=kind, document=document, actor=admin)
+    return RedirectResponse(f"/admin/documents/{kind.key}/acknowledgments?pending=1&reminded={sent}", status_code=303)
 
 
 @router.get("/{kind_key}/acknowledgments.csv")

@@ -196,3 +196,17 @@ async def publish(
 
 
 __all__ = ["KINDS", "TEMPLATE_STEP", "Kind", "kind_for", "step_for"]
+
+
+def incomplete_steps(kind: Kind, draft: dict[str, Any]) -> set[str]:
+    """Steps that still have a required field left empty (the wizard marks them)."""
+    return {step.key for step, _field in _missing(kind, draft_answers(kind, draft))}
+
+
+def has_unpublished_changes(kind: Kind, document: CompanyDocument, current: DocumentVersion | None) -> bool:
+    if current is None:
+        return bool(document.draft)
+    rendering = render_draft(kind, document.draft or {})
+    return rendering.markdown != current.markdown or draft_test(document.draft or {}) != current.answers.get(
+        company_test.TEST_STEP, ""
+    )

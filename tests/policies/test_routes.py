@@ -245,3 +245,44 @@ async def test_a_company_test_becomes_a_course_for_the_audience(
     await admin_client.post("/admin/documents/policy/steps/test", data={"_test": "none"})
     page = soup((await admin_client.get("/admin/documents/policy/steps/test")).text)
     assert "テストなし" in page.get_text()
+
+
+async def test_the_wizard_marks_steps_with_required_fields_still_empty(admin_client: httpx.AsyncClient) -> None:
+    def marked(html: str) -> list[str]:
+        return [a["href"].rsplit("/", 1)[-1] for a in soup(html).select(".stepper a") if a.select_one(".required")]
+
+    assert marked((await admin_client.get("/admin/documents/policy/steps/definition")).text) == ["stance"]
+    await fill_required_policy(admin_client)
+    assert marked((await admin_client.get("/admin/documents/policy/preview")).text) == []
+
+
+async def test_unacknowledged_people_can_be_reminded_by_mail(
+    admin_client: httpx.AsyncClient, db: AsyncSession, app
+) -> None:
+    from app.mail.models import OutboxMessage
+
+    done = await _learner(db, "done@example.com")
+    await _learner(db, "pending@example.com")
+    await fill_required_policy(admin_client)
+    await publish(admin_client)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as learner:
+        await sign_in(learner, done.email)
+        await learner.post("/documents/policy/acknowledge", data={"version": "1", "understood": "yes"})
+    page = await admin_client.post("/admin/documents/policy/remind")
+    assert page.status_code == 303 and "reminded=2" in page.headers["location"]  # the admin and pending@
+    addresses = sorted((await db.scalars(select(OutboxMessage.to_address))).all())
+    assert addresses == ["admin@example.com", "pending@example.com"]
+    message = await db.scalar(select(OutboxMessage).where(OutboxMessage.to_address == "pending@example.com"))
+    assert message is not None and "/documents/policy" in message.body and "第1版" in message.body
+
+
+async def test_the_document_page_says_when_the_draft_has_unpublished_changes(admin_client: httpx.AsyncClient) -> None:
+    await fill_required_policy(admin_client)
+    await publish(admin_client)
+    page = soup((await admin_client.get("/admin/documents/policy")).text)
+    assert "まだ公開していない変更" not in page.get_text()
+    form = _form_values((await admin_client.get("/admin/documents/policy/steps/desk")).text)
+    form["desk_hours"] = "平日 9時〜18時"
+    await admin_client.post("/admin/documents/policy/steps/desk", data={**form, "_go": "stay"})
+    page = soup((await admin_client.get("/admin/documents/policy")).text)
+    assert "まだ公開していない変更" in page.get_text()
