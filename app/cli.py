@@ -415,10 +415,6 @@ def serve(
                 proxy_headers=True, log_level=settings.log_level)  # fmt: skip
 
 
-if __name__ == "__main__":
-    app()
-
-
 @cycles_app.command("run")
 def cycles_run() -> None:
     """Open every recurring training cycle that is due now (the app's workers also do this every hour)."""
@@ -427,3 +423,7 @@ def cycles_run() -> None:
 
     opened = _run_in_session(lambda session: open_due_cycles(session, now=utcnow()))
     typer.echo(f"新しい研修期間を {len(opened)} 件開始しました。")
+
+
+if __name__ == "__main__":
+    app()

@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.assignments import service as assignment_service
 from app.auth import service as auth_service
 from app.auth.models import Role, User
+from app.certificates import service as certificates_service
 from app.certificates.models import Certificate
 from app.content import service as content_service
+from app.content.models import Course
 from app.core.db import utcnow
 from app.dashboard import stats
 from app.org import service as org_service
@@ -129,6 +131,7 @@ async def _backdate_completions(session: AsyncSession, rng: random.Random) -> No
     """Spread demo completions over the last three weeks, so the dashboard's timeline has a shape."""
     completions = (await session.execute(select(CourseCompletion.id, CourseCompletion.user_id,
                                                  CourseCompletion.course_id))).all()  # fmt: skip
+    valid_months = dict((await session.execute(select(Course.id, Course.valid_months))).all())
     for completion_id, user_id, course_id in completions:
         when = utcnow() - timedelta(days=rng.randint(0, 20), hours=rng.randint(0, 8))
         await session.execute(update(CourseCompletion).where(CourseCompletion.id == completion_id)
@@ -137,9 +140,10 @@ async def _backdate_completions(session: AsyncSession, rng: random.Random) -> No
                                                          CourseStatus.course_id == course_id)
                               .values(completed_at=when))  # fmt: skip
         # The certificate says what the completion says.
+        expires = certificates_service.expiry_for(when, valid_months.get(course_id))
         await session.execute(update(Certificate).where(Certificate.user_id == user_id,
                                                         Certificate.course_id == course_id)
-                              .values(completed_at=when, issued_at=when))  # fmt: skip
+                              .values(completed_at=when, issued_at=when, expires_at=expires))  # fmt: skip
     for course_id in {course_id for _id, _user, course_id in completions}:
         await stats.recount_completion_days(session, course_id=course_id)
 

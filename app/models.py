@@ -19,7 +19,7 @@ from app.lessons.models import Lesson
 from app.mail.models import OutboxMessage
 from app.org.models import Department, ManagedDepartment
 from app.policies.models import Acknowledgment, CompanyDocument, DocumentVersion
-from app.progress.models import CourseCompletion, CourseStatus, Enrollment, LessonProgress
+from app.progress.models import CourseCompletion, CourseStatus, Enrollment, LessonProgress, LessonReading
 from app.quiz.models import Attempt, AttemptAnswer, Quiz
 from app.users.models import PasswordSetToken, UserImport
 
@@ -44,6 +44,7 @@ __all__ = [
     "Enrollment",
     "Lesson",
     "LessonProgress",
+    "LessonReading",
     "LessonStat",
     "ManagedDepartment",
     "MisconceptionStat",

@@ -16,7 +16,7 @@ from app.assignments.models import Assignment
 from app.auth.models import User
 from app.core.clock import add_months
 from app.org.models import Department
-from app.progress.models import CourseCompletion, Enrollment
+from app.progress.models import CourseCompletion, CourseStatus, Enrollment
 
 
 def cycle_dates(first: Assignment, cycle: int) -> tuple[datetime, datetime | None]:
@@ -93,14 +93,20 @@ async def restart_training(session: AsyncSession, *, course_id: int, user_ids: l
         .where(Enrollment.course_id == course_id, Enrollment.user_id.in_(completed))
         .values(cycle_started_at=since)
     )
+    # Nothing counts yet in the new cycle, so every learner's standing is exactly zero: one statement for all of
+    # them instead of recomputing each (the dashboard's counters are rebuilt from these rows afterwards).
+    await session.execute(
+        update(CourseStatus)
+        .where(CourseStatus.course_id == course_id, CourseStatus.user_id.in_(completed))
+        .values(percent=0, lessons_read=0, tests_passed=0, best_score=None, attempts=0, started_at=None,
+                last_activity_at=None, completed_at=None)
+    )  # fmt: skip
     return completed
 
 
 async def open_due_cycles(session: AsyncSession, *, now: datetime) -> list[Assignment]:
     """Open every recurring cycle whose time has come (catching up several if the job did not run for long)."""
     from app.assignments import service as assignments_service
-    from app.content import service as content_service
-    from app.progress import service as progress_service
 
     candidates = list(await session.scalars(
         select(Assignment).where(Assignment.recur_months.is_not(None), and_(latest_cycle_only()))
@@ -115,12 +121,9 @@ async def open_due_cycles(session: AsyncSession, *, now: datetime) -> list[Assig
             if successor is None:
                 break
             opened.append(successor)
-            restarted = await restart_training(
+            await restart_training(
                 session, course_id=current.course_id, user_ids=await _covered_user_ids(session, current), since=opening
             )
-            course, version = await content_service.course_by_id(session, course_id=current.course_id)
-            for user_id in restarted:
-                await progress_service.refresh(session, user_id=user_id, course=course, version=version)
             await assignments_service.sync_roster(session, course_id=current.course_id)
             cycle += 1
             current, (opening, due) = successor, cycle_dates(first, cycle + 1)

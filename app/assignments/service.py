@@ -141,3 +141,12 @@ async def department_ids_assigned(session: AsyncSession, *, course_id: int) -> l
         select(Assignment.department_id).where(Assignment.course_id == course_id, Assignment.department_id.is_not(None))
     )
     return [department_id for department_id in rows if department_id is not None]
+
+
+async def people_without_assignment_route(session: AsyncSession, *, course_id: int) -> list[int]:
+    """Active people no department assignment can reach (they have no department) and not assigned directly."""
+    direct = select(Assignment.user_id).where(Assignment.course_id == course_id, Assignment.user_id.is_not(None))
+    rows = await session.scalars(
+        select(User.id).where(User.is_active.is_(True), User.department_id.is_(None), User.id.not_in(direct))
+    )
+    return list(rows)

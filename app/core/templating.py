@@ -7,7 +7,6 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -17,13 +16,14 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jinja2_fragments import render_block
 from starlette.responses import HTMLResponse
 
+from app.core.clock import JAPAN
 from app.core.db import utcnow
 
 APP_DIR = Path(__file__).resolve().parents[1]
 LOCALE_DIR = APP_DIR / "locale"
 DOMAIN_TEMPLATE_DIRS = sorted(path for path in APP_DIR.glob("*/templates") if path.parent.name != "core")
 TEMPLATE_DIRS = [APP_DIR / "core" / "templates", *DOMAIN_TEMPLATE_DIRS]
-TIMEZONE = ZoneInfo("Asia/Tokyo")
+TIMEZONE = JAPAN
 HTMX_FILE = next((APP_DIR / "static" / "vendor").glob("htmx-*.min.js")).name
 
 

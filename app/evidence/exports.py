@@ -46,7 +46,7 @@ def records(pack: EvidencePack) -> list[tuple[int, str, str, str, str, str, str]
     for r in pack.readings:
         rows.append((r.user_id, KIND_LABELS["readings"], f"{r.course} / {r.lesson}",
                      f"第{r.version_number}版" if r.version_number else "", format_datetime(r.read_at), "読了",
-                     f"学習時間 {r.seconds_spent // 60}分"))  # fmt: skip
+                     f"このレッスンの学習時間(累計) {r.seconds_spent // 60}分"))  # fmt: skip
     for t in pack.attempts:
         rows.append((t.user_id, KIND_LABELS["attempts"], f"{t.course} / {t.test}", f"第{t.version_number}版",
                      format_datetime(t.submitted_at or t.started_at), _verdict(t.passed, t.submitted_at),

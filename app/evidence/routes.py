@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.core.db import utcnow
 from app.core.deps import CurrentUser, SessionDep
-from app.core.templating import render
+from app.core.templating import format_datetime, render
 from app.dashboard import people
 from app.dashboard.routes import ScopeDep
 from app.evidence import exports, service
@@ -41,7 +41,7 @@ async def _employee_pack(db: SessionDep, scope: ScopeDep, user_id: int) -> tuple
 
 
 def _name(pack: service.EvidencePack, extension: str) -> str:
-    return f"エビデンスパック_{pack.subject}_{pack.generated_at.strftime('%Y%m%d')}.{extension}"
+    return f"エビデンスパック_{pack.subject}_{format_datetime(pack.generated_at, '%Y%m%d')}.{extension}"
 
 
 @router.get("/departments/{department_id}.csv")

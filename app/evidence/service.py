@@ -17,7 +17,7 @@ from app.lessons.models import Lesson
 from app.org.models import Department
 from app.policies.kinds import KINDS
 from app.policies.models import Acknowledgment, CompanyDocument, DocumentVersion
-from app.progress.models import CourseCompletion, CourseStatus, Enrollment, LessonProgress
+from app.progress.models import CourseCompletion, CourseStatus, Enrollment, LessonProgress, LessonReading
 from app.quiz.models import Attempt, Quiz
 
 
@@ -112,20 +112,22 @@ async def _people(session: AsyncSession, condition: object) -> list[Person]:
 
 async def for_department(session: AsyncSession, *, department: Department, now: datetime) -> EvidencePack:
     """Everyone now in the department or below it, active or not (a leaver's records still count)."""
-    people = await _people(session, Department.path.startswith(department.path, autoescape=True))
-    return await _fill(session, EvidencePack(f"{department.name}(配下の部署を含む)", now, people))
+    condition = Department.path.startswith(department.path, autoescape=True)
+    people = await _people(session, condition)
+    return await _fill(session, EvidencePack(f"{department.name}(配下の部署を含む)", now, people), condition)
 
 
 async def for_employee(session: AsyncSession, *, user_id: int, now: datetime) -> EvidencePack:
     people = await _people(session, User.id == user_id)
-    return await _fill(session, EvidencePack(people[0].name if people else "", now, people))
+    return await _fill(session, EvidencePack(people[0].name if people else "", now, people), User.id == user_id)
 
 
-async def _fill(session: AsyncSession, pack: EvidencePack) -> EvidencePack:
-    ids = [person.user_id for person in pack.people]
-    if not ids:
+async def _fill(session: AsyncSession, pack: EvidencePack, condition: object) -> EvidencePack:
+    if not pack.people:
         return pack
-    order = {user_id: index for index, user_id in enumerate(ids)}
+    order = {person.user_id: index for index, person in enumerate(pack.people)}
+    # The people as a subquery, not a list of ids: a department of 40,000 would pass the driver's parameter limit.
+    ids = select(User.id).outerjoin(Department, Department.id == User.department_id).where(condition)
     titles = dict((await session.execute(
         select(Course.id, CourseVersion.title).join(CourseVersion, CourseVersion.id == Course.current_version_id)
     )).all())  # fmt: skip
@@ -140,16 +142,24 @@ async def _fill(session: AsyncSession, pack: EvidencePack) -> EvidencePack:
     ):  # fmt: skip
         pack.assignments.append(AssignmentRecord(user_id, titles.get(course_id, ""), assigned, due, percent or 0,
                                                  completed))  # fmt: skip
-    for user_id, course_id, slug, number, title, read_at, seconds in await session.execute(
-        select(LessonProgress.user_id, LessonProgress.course_id, LessonProgress.lesson_slug, CourseVersion.number,
-               Lesson.title, LessonProgress.read_at, LessonProgress.seconds_spent)
-        .outerjoin(CourseVersion, CourseVersion.id == LessonProgress.read_version_id)
-        .outerjoin(Lesson, and_(Lesson.version_id == LessonProgress.read_version_id,
-                                Lesson.slug == LessonProgress.lesson_slug))
-        .where(LessonProgress.user_id.in_(ids), LessonProgress.read_at.is_not(None))
-        .order_by(LessonProgress.read_at)
+    seconds = {
+        (user_id, course_id, slug): spent
+        for user_id, course_id, slug, spent in await session.execute(
+            select(LessonProgress.user_id, LessonProgress.course_id, LessonProgress.lesson_slug,
+                   LessonProgress.seconds_spent).where(LessonProgress.user_id.in_(ids))
+        )
+    }  # fmt: skip
+    for user_id, course_id, slug, number, title, read_at in await session.execute(
+        select(LessonReading.user_id, LessonReading.course_id, LessonReading.lesson_slug, CourseVersion.number,
+               Lesson.title, LessonReading.read_at)
+        .join(CourseVersion, CourseVersion.id == LessonReading.version_id)
+        .outerjoin(Lesson, and_(Lesson.version_id == LessonReading.version_id,
+                                Lesson.slug == LessonReading.lesson_slug))
+        .where(LessonReading.user_id.in_(ids))
+        .order_by(LessonReading.read_at, LessonReading.id)
     ):  # fmt: skip
-        pack.readings.append(ReadingRecord(user_id, titles.get(course_id, ""), title or slug, number, read_at, seconds))
+        pack.readings.append(ReadingRecord(user_id, titles.get(course_id, ""), title or slug, number, read_at,
+                                           seconds.get((user_id, course_id, slug), 0)))  # fmt: skip
     for attempt, quiz_title, number in await session.execute(
         select(Attempt, Quiz.title, CourseVersion.number)
         .join(Quiz, Quiz.id == Attempt.quiz_id)

@@ -52,7 +52,7 @@ async def overview(request: Request, db: SessionDep, admin: Admin) -> Response:
     for kind in service.KINDS.values():
         document = await service.get_document(db, kind=kind)
         current = await service.current_version(db, document=document)
-        report = await acknowledgments.acknowledgment_report(db, document=document) if current else None
+        report = await acknowledgments.acknowledgment_summary(db, document=document) if current else None
         documents.append((kind, document, current, report))
     return render(request, "policies/overview.html", {"documents": documents})
 
@@ -65,7 +65,7 @@ async def document_page(request: Request, kind_key: str, db: SessionDep, admin: 
     context = {
         "kind": kind, "document": document, "current": current,
         "versions": await service.list_versions(db, document=document),
-        "report": await acknowledgments.acknowledgment_report(db, document=document) if current else None,
+        "report": await acknowledgments.acknowledgment_summary(db, document=document) if current else None,
         "audience": await org_service.department_name(db, department_id=document.department_id),
         "first_step": _steps_for(kind)[0][0],
         "unpublished": service.has_unpublished_changes(kind, document, current),

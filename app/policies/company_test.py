@@ -8,6 +8,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.assignments import cycles
 from app.assignments import service as assignments_service
 from app.auth.models import User
 from app.content import service as content_service
@@ -15,10 +16,12 @@ from app.content import versions
 from app.content.errors import PackInvalid
 from app.content.models import Course
 from app.content.pack import Pack, load_pack_files
+from app.core.db import utcnow
 from app.org.models import Department
 from app.org.scope import EVERYTHING
 from app.policies.models import CompanyDocument, DocumentVersion
 from app.policies.wizard import document_body
+from app.progress.models import Enrollment
 
 TEST_STEP = "test"
 COURSE_SLUGS = {"policy": "company-policy", "manual": "company-manual"}
@@ -83,8 +86,9 @@ def test_problems(*, kind: str, title: str, markdown: str, test_yaml: str) -> li
 async def publish_test(
     session: AsyncSession, *, document: CompanyDocument, version: DocumentVersion, test_yaml: str, actor: User
 ) -> Course:
-    """Publish the document's test course as its next version and assign it to the document's audience. A
-    version that asks everyone to acknowledge again also asks them to read and pass again."""
+    """Publish the document's test course as its next version and assign it to the document's audience (people
+    without a department too, when it is everyone). A version that asks everyone to acknowledge again also asks
+    everyone who had passed to read and pass again, as a new training cycle of the course."""
     pack = build_pack(kind=document.kind, title=version.title, markdown=version.markdown, test_yaml=test_yaml)
     course_version = await content_service.store_pack(session, pack=pack, actor_id=actor.id,
                                                       note=f"文書 第{version.number}版")  # fmt: skip
@@ -92,6 +96,9 @@ async def publish_test(
                            reread_changed=version.requires_ack)  # fmt: skip
     course = await session.get(Course, course_version.course_id)
     assert course is not None
+    if version.requires_ack and document.course_id == course.id:
+        enrolled = list(await session.scalars(select(Enrollment.user_id).where(Enrollment.course_id == course.id)))
+        await cycles.restart_training(session, course_id=course.id, user_ids=enrolled, since=utcnow())
     document.course_id = course.id
     targets = [document.department_id] if document.department_id is not None else list(
         await session.scalars(select(Department.id).where(Department.parent_id.is_(None)))
@@ -101,4 +108,9 @@ async def publish_test(
         if department_id not in assigned:
             await assignments_service.assign(session, course_id=course.id, scope=EVERYTHING, created_by=actor,
                                              due_at=None, department_id=department_id)  # fmt: skip
+    if document.department_id is None:
+        for user_id in await assignments_service.people_without_assignment_route(session, course_id=course.id):
+            await assignments_service.assign(session, course_id=course.id, scope=EVERYTHING, created_by=actor,
+                                             due_at=None, user_id=user_id)  # fmt: skip
+    await assignments_service.sync_roster(session, course_id=course.id)
     return course

@@ -44,12 +44,13 @@ def _defaults(kind: Kind) -> BaseModel:
 
 def draft_answers(kind: Kind, draft: dict[str, Any]) -> BaseModel:
     """The draft's answers over the defaults; a value that no longer validates falls back to its default."""
-    values = _defaults(kind).model_dump()
-    values.update({name: value for name, value in draft.items() if name in values})
+    defaults = _defaults(kind).model_dump()
+    values = {**defaults, **{name: value for name, value in draft.items() if name in defaults}}
     try:
         return kind.answers_model.model_validate(values)
-    except ValidationError:
-        return _defaults(kind)
+    except ValidationError as invalid:
+        broken = {str(error["loc"][0]) for error in invalid.errors() if error["loc"]}
+        return kind.answers_model.model_validate({**values, **{name: defaults[name] for name in broken}})
 
 
 def draft_template(draft: dict[str, Any]) -> str:
@@ -105,6 +106,8 @@ async def save_step(
     session: AsyncSession, *, document: CompanyDocument, values: dict[str, Any], actor: User
 ) -> CompanyDocument:
     """Merge one step's answers into the draft and stamp it; the rest of the draft is kept as it was."""
+    # Locked while merging: two tabs (or two admins) saving different steps must not undo each other's step.
+    await session.refresh(document, with_for_update=True)
     document.draft = {**(document.draft or {}), **values}
     document.draft_saved_at = utcnow()
     document.draft_saved_by_id = actor.id
@@ -157,6 +160,8 @@ async def publish(
 ) -> DocumentVersion:
     """Publish the draft as the next version: everyone in the audience must read it, and acknowledge it again
     unless the change is marked as a correction."""
+    # Locked: two admins publishing at once get versions n and n+1 one after the other, not a duplicate number.
+    await session.refresh(document, with_for_update=True)
     rendering = render_draft(kind, document.draft or {})
     if rendering.problems:
         raise InvalidInput("公開できません。" + " ".join(rendering.problems))

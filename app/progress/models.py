@@ -41,6 +41,20 @@ class LessonProgress(Base):
     seconds_spent: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class LessonReading(Base):
+    """Every reading that counted (the first, one asked for by a new version, one in a new training cycle), never
+    changed: the record of which version of a lesson each learner read, and when."""
+
+    __tablename__ = "lesson_readings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    lesson_slug: Mapped[str] = mapped_column(String(63))
+    version_id: Mapped[int] = mapped_column(ForeignKey("course_versions.id", ondelete="RESTRICT"))
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class CourseCompletion(Base):
     """Written once, when the completion rule is first met; never moved afterwards."""
 

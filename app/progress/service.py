@@ -12,7 +12,7 @@ from app.content.models import Course, CourseVersion
 from app.core.db import insert_or_update, utcnow
 from app.lessons.models import Lesson
 from app.progress import rules
-from app.progress.models import CourseCompletion, CourseStatus, Enrollment, LessonProgress
+from app.progress.models import CourseCompletion, CourseStatus, Enrollment, LessonProgress, LessonReading
 from app.quiz.models import Quiz
 from app.quiz.service import QuizSummary
 
@@ -133,10 +133,11 @@ async def mark_read(session: AsyncSession, *, user_id: int, course_id: int, less
             .where(*_one_lesson(user_id, course_id, lesson_slug), LessonProgress.read_at < cycle_start)
             .values(read_at=None)
         )
+    reread = None
     if since:
         numbers = await _version_numbers(session, course_id=course_id)
         outdated = [vid for vid, number in numbers.items() if not rules.reading_counts(number, since)]
-        await session.execute(
+        reread = await session.execute(
             update(LessonProgress)
             .where(
                 *_one_lesson(user_id, course_id, lesson_slug),
@@ -156,6 +157,11 @@ async def mark_read(session: AsyncSession, *, user_id: int, course_id: int, less
     if first_read.rowcount == 1:
         await stats.count_lesson_event(session, course_id=course_id, user_id=user_id, lesson_slug=lesson_slug,
                                        event="read")  # fmt: skip
+    if first_read.rowcount == 1 or (reread is not None and reread.rowcount == 1):
+        # The reading that counts from now on, kept for good: lesson_progress holds only the latest one.
+        session.add(LessonReading(user_id=user_id, course_id=course_id, lesson_slug=lesson_slug,
+                                  version_id=version_id, read_at=utcnow()))  # fmt: skip
+        await session.flush()
 
 
 async def add_reading_time(
@@ -204,7 +210,8 @@ async def course_progress(
         state = rules.LessonState(
             slug=lesson.slug,
             has_quiz=lesson.slug in quizzes,
-            opened=progress is not None,
+            opened=progress is not None
+            and rules.in_cycle(progress.last_opened_at, enrollment.cycle_started_at if enrollment else None),
             read=counts,
             passed=bool(summary and summary.passed),
             reread_required=read_at is not None and not counts,

@@ -103,13 +103,14 @@ async def start_attempt(session: AsyncSession, *, user_id: int, course_id: int, 
 async def _resume_or_insert(session: AsyncSession, *, user_id: int, course_id: int, quiz: Quiz) -> Attempt | None:
     """The unfinished attempt, or a new one with the next number; None when another request took that number."""
     attempts = await list_attempts(session, user_id=user_id, course_id=course_id, lesson_slug=quiz.lesson_slug)
-    unfinished = next((a for a in attempts if a.submitted_at is None and a.quiz_id == quiz.id), None)
-    if unfinished is not None:
-        return unfinished
     cycle_start = await session.scalar(
         select(Enrollment.cycle_started_at).where(Enrollment.user_id == user_id, Enrollment.course_id == course_id)
     )
     in_cycle = [a for a in attempts if progress_rules.in_cycle(a.started_at, cycle_start)]
+    # An attempt left open in an earlier training cycle would not count once submitted: start afresh instead.
+    unfinished = next((a for a in in_cycle if a.submitted_at is None and a.quiz_id == quiz.id), None)
+    if unfinished is not None:
+        return unfinished
     if quiz.max_attempts and len(in_cycle) >= quiz.max_attempts:
         raise Conflict(f"受験できる回数({quiz.max_attempts} 回)をすべて使いました。")
     seed = secrets.randbelow(2**31)

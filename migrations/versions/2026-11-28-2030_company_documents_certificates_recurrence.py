@@ -223,10 +223,37 @@ def upgrade() -> None:
     with op.batch_alter_table("enrollments", schema=None) as batch_op:
         batch_op.add_column(sa.Column("cycle_started_at", app.core.db.UTCDateTime(timezone=True), nullable=True))
 
+    op.create_table(
+        "lesson_readings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("course_id", sa.Integer(), nullable=False),
+        sa.Column("lesson_slug", sa.String(length=63), nullable=False),
+        sa.Column("version_id", sa.Integer(), nullable=False),
+        sa.Column("read_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["course_id"], ["courses.id"], name=op.f("fk_lesson_readings_course_id_courses"),
+                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_lesson_readings_user_id_users"),
+                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["version_id"], ["course_versions.id"],
+                                name=op.f("fk_lesson_readings_version_id_course_versions"), ondelete="RESTRICT"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_lesson_readings")),
+    )  # fmt: skip
+    with op.batch_alter_table("lesson_readings", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_lesson_readings_user_id"), ["user_id"], unique=False)
+    # The readings recorded so far: the one each learner's progress holds.
+    op.execute(sa.text(
+        "INSERT INTO lesson_readings (user_id, course_id, lesson_slug, version_id, read_at) "
+        "SELECT user_id, course_id, lesson_slug, read_version_id, read_at FROM lesson_progress "
+        "WHERE read_at IS NOT NULL AND read_version_id IS NOT NULL"
+    ))  # fmt: skip
     _certificates_for_earlier_completions()
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("lesson_readings", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_lesson_readings_user_id"))
+    op.drop_table("lesson_readings")
     with op.batch_alter_table("enrollments", schema=None) as batch_op:
         batch_op.drop_column("cycle_started_at")
 

@@ -17,7 +17,8 @@ from app.core.clock import add_months
 from app.core.db import utcnow
 from app.org.scope import EVERYTHING
 from app.progress import service as progress_service
-from app.progress.models import CourseCompletion, Enrollment, LessonProgress
+from app.progress.models import CourseCompletion, CourseStatus, Enrollment, LessonProgress, LessonReading
+from app.quiz import service as quiz_service
 from app.quiz.models import Attempt
 from tests.org_fixture import Org, read, take_test
 
@@ -111,6 +112,29 @@ async def test_people_who_completed_train_again_and_keep_their_history(org: Org,
     assert await db.scalar(select(func.count()).select_from(Certificate).where(Certificate.user_id == e2.id)) == 2
     reads = (await db.scalars(select(LessonProgress.read_at).where(LessonProgress.user_id == e2.id))).all()
     assert all(read_at is not None for read_at in reads)
+    # Both cycles' readings stay on record (the evidence pack lists them), the earlier ones first.
+    readings = (await db.execute(select(LessonReading.lesson_slug, LessonReading.read_at)
+                                 .where(LessonReading.user_id == e2.id).order_by(LessonReading.id))).all()  # fmt: skip
+    assert [slug for slug, _at in readings] == ["basics", "responses", "basics", "responses"]
+    status = await db.scalar(select(CourseStatus).where(CourseStatus.user_id == e2.id))
+    assert status is not None and status.completed_at is not None and status.percent == 100
+
+
+async def test_a_test_left_open_in_the_last_cycle_is_not_resumed_in_the_new_one(org: Org, db: AsyncSession) -> None:
+    e2 = org.users["e2"]
+    course, version = await content_service.get_course(db, slug=org.course.slug)
+    quiz = (await quiz_service.quizzes_of_version(db, version_id=version.id))["basics"]
+    left_open = await quiz_service.start_attempt(db, user_id=e2.id, course_id=course.id, quiz=quiz)
+    first_opened = add_months(utcnow(), -13)
+    await backdate(db, e2.id, first_opened + timedelta(days=3))
+    assignment = await assignment_service.assign(db, course_id=course.id, scope=EVERYTHING, created_by=None,
+                                                 due_at=None, user_id=e2.id, recur_months=12)  # fmt: skip
+    assignment.opens_at = first_opened
+    await open_due_cycles(db, now=add_months(first_opened, 12) + timedelta(hours=1))
+    status = await db.scalar(select(CourseStatus).where(CourseStatus.user_id == e2.id))
+    assert status is not None and status.started_at is None and status.percent == 0  # not started in this cycle
+    fresh = await quiz_service.start_attempt(db, user_id=e2.id, course_id=course.id, quiz=quiz)
+    assert fresh.id != left_open.id and fresh.attempt_number > left_open.attempt_number
 
 
 async def test_people_still_training_keep_their_progress_into_the_new_cycle(org: Org, db: AsyncSession) -> None:
@@ -125,3 +149,11 @@ async def test_people_still_training_keep_their_progress_into_the_new_cycle(org:
     after = await standing(db, org, "e4")
     assert [row.state for row in after.lessons] == [row.state for row in before.lessons]
     assert (await db.scalar(select(Enrollment.cycle_started_at).where(Enrollment.user_id == e4.id))) is None
+
+
+def test_months_are_counted_on_the_japanese_calendar() -> None:
+    # 29 Feb 2028, 05:00 in Japan is 28 Feb 20:00 UTC: a year later is 28 Feb 2029 in Japan (not 1 March).
+    completed = datetime(2028, 2, 28, 20, 0, tzinfo=UTC)
+    assert add_months(completed, 12) == datetime(2029, 2, 27, 20, 0, tzinfo=UTC)
+    # 31 Jan 23:30 in Japan (14:30 UTC): a month later is the last day of February in Japan.
+    assert add_months(datetime(2027, 1, 31, 14, 30, tzinfo=UTC), 1) == datetime(2027, 2, 28, 14, 30, tzinfo=UTC)

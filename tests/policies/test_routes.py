@@ -286,3 +286,58 @@ async def test_the_document_page_says_when_the_draft_has_unpublished_changes(adm
     await admin_client.post("/admin/documents/policy/steps/desk", data={**form, "_go": "stay"})
     page = soup((await admin_client.get("/admin/documents/policy")).text)
     assert "まだ公開していない変更" in page.get_text()
+
+
+async def test_a_substantive_revision_asks_everyone_to_pass_the_company_test_again(
+    admin_client: httpx.AsyncClient, db: AsyncSession, admin: User
+) -> None:
+    from app.content.models import Course
+    from app.progress.models import CourseCompletion, Enrollment
+    from tests.org_fixture import read, take_test
+
+    staff = await _learner(db, "staff@example.com", "本社/店舗部")
+    await fill_required_policy(admin_client)
+    sample = soup((await admin_client.get("/admin/documents/policy/steps/test")).text).select_one("textarea").get_text()
+    await admin_client.post("/admin/documents/policy/steps/test", data={"test": sample, "_test": "attach"})
+    assert (await publish(admin_client)).status_code == 303
+    course = await db.scalar(select(Course).where(Course.slug == "company-policy"))
+    assert course is not None
+    enrolled = set((await db.scalars(select(Enrollment.user_id).where(Enrollment.course_id == course.id))).all())
+    assert enrolled == {staff.id, admin.id}  # the admin has no department: assigned directly
+    await read(db, staff, course, "document")
+    await take_test(db, staff, course, "document", answers=None)
+    await db.commit()
+    completions = select(func.count()).select_from(CourseCompletion).where(CourseCompletion.user_id == staff.id)
+    assert await db.scalar(completions) == 1
+
+    form = _form_values((await admin_client.get("/admin/documents/policy/steps/desk")).text)
+    form["desk_hours"] = "平日 9時〜18時"
+    await admin_client.post("/admin/documents/policy/steps/desk", data={**form, "_go": "stay"})
+    assert (await publish(admin_client, change="correction")).status_code == 303
+    db.expire_all()
+    assert await db.scalar(completions) == 1  # a correction keeps the pass
+    form["desk_hours"] = "平日 9時〜19時"
+    await admin_client.post("/admin/documents/policy/steps/desk", data={**form, "_go": "stay"})
+    assert (await publish(admin_client, change="substantive")).status_code == 303
+    db.expire_all()
+    assert await db.scalar(completions) == 0  # read and pass again
+
+
+async def test_the_counts_agree_with_the_list_and_keep_same_named_departments_apart(
+    admin_client: httpx.AsyncClient, db: AsyncSession, app
+) -> None:
+    from app.policies import acknowledgments
+    from app.policies.models import CompanyDocument
+
+    first = await _learner(db, "a@example.com", "本社/営業部/第一課")
+    await _learner(db, "b@example.com", "本社/店舗部/第一課")
+    await fill_required_policy(admin_client)
+    await publish(admin_client)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as learner:
+        await sign_in(learner, first.email)
+        await learner.post("/documents/policy/acknowledge", data={"version": "1", "understood": "yes"})
+    document = await db.scalar(select(CompanyDocument).where(CompanyDocument.kind == "policy"))
+    assert document is not None
+    report = await acknowledgments.acknowledgment_report(db, document=document)
+    assert (report.audience, report.up_to_date) == (len(report.rows), sum(r.up_to_date for r in report.rows)) == (3, 1)
+    assert [entry for entry in report.by_department if entry[0] == "第一課"] == [("第一課", 1, 1), ("第一課", 1, 0)]
