@@ -137,6 +137,7 @@ async def list_assignments(session: AsyncSession, *, scope: Scope) -> list[tuple
 
 
 async def department_ids_assigned(session: AsyncSession, *, course_id: int) -> list[int]:
+    """Departments the course is assigned to."""
     rows = await session.scalars(
         select(Assignment.department_id).where(Assignment.course_id == course_id, Assignment.department_id.is_not(None))
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from fastapi.responses import Response
-
 from app.certificates import codes
 from app.certificates.models import Certificate
 from app.core.templating import format_date
@@ -23,9 +21,3 @@ def render_certificate(certificate: Certificate, *, base_url: str) -> bytes:
         expires_on=format_date(certificate.expires_at) if certificate.expires_at else None,
         code=codes.display(certificate.code), verify_url=verify_url(base_url, certificate.code), issuer=ISSUER,
     )  # fmt: skip
-
-
-def certificate_pdf_response(certificate: Certificate, *, base_url: str) -> Response:
-    filename = f"certificate-{certificate.code[:8]}.pdf"
-    return Response(render_certificate(certificate, base_url=base_url), media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip

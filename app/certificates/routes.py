@@ -10,9 +10,10 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from app.certificates import codes, service
-from app.certificates.pdf import certificate_pdf_response
+from app.certificates.pdf import render_certificate
 from app.core.db import utcnow
 from app.core.deps import CurrentUser, SessionDep
+from app.core.downloads import PDF, download
 from app.core.templating import render
 from app.dashboard.routes import ScopeDep
 
@@ -30,7 +31,9 @@ async def my_certificates(request: Request, db: SessionDep, user: CurrentUser) -
 async def my_certificate_pdf(request: Request, certificate_id: int, db: SessionDep, user: CurrentUser) -> Response:
     certificate = await service.get_own(db, certificate_id=certificate_id, user_id=user.id)
     base_url = request.app.state.settings.base_url
-    return await run_in_threadpool(certificate_pdf_response, certificate, base_url=base_url)
+    data = await run_in_threadpool(render_certificate, certificate, base_url=base_url)
+    name = f"修了証_{certificate.course_title}.pdf"
+    return download(data, media_type=PDF, filename=name, ascii_fallback=f"certificate-{certificate.code[:8]}.pdf")
 
 
 @router.get("/verify")

@@ -27,10 +27,12 @@ class Standing(StrEnum):
 
 
 def standing(certificate: Certificate, *, now: datetime) -> Standing:
+    """Valid until the expiry (if any), expired from that moment."""
     return Standing.EXPIRED if certificate.expires_at is not None and certificate.expires_at <= now else Standing.VALID
 
 
 def expiry_for(completed_at: datetime, valid_months: int | None) -> datetime | None:
+    """When a completion stops being valid: `valid_months` after it, on the Japanese calendar (None: never)."""
     return add_months(completed_at, valid_months) if valid_months else None
 
 
@@ -93,6 +95,7 @@ async def verify(session: AsyncSession, *, text: str, now: datetime) -> Verifica
 
 
 async def for_user(session: AsyncSession, *, user_id: int) -> list[Certificate]:
+    """The learner's certificates, newest first."""
     result = await session.scalars(
         select(Certificate).where(Certificate.user_id == user_id).order_by(Certificate.completed_at.desc())
     )
@@ -100,6 +103,7 @@ async def for_user(session: AsyncSession, *, user_id: int) -> list[Certificate]:
 
 
 async def get_own(session: AsyncSession, *, certificate_id: int, user_id: int) -> Certificate:
+    """One of the learner's own certificates; NotFound for anyone else's."""
     certificate = await session.get(Certificate, certificate_id)
     if certificate is None or certificate.user_id != user_id:
         raise NotFound("修了証が見つかりません。")

@@ -225,6 +225,7 @@ async def set_valid_months(session: AsyncSession, *, course_id: int, months: int
 
 
 async def course_row(session: AsyncSession, *, course_id: int) -> Course:
+    """The course row itself, whatever its versions, or NotFound."""
     course = await session.get(Course, course_id)
     if course is None:
         raise NotFound("コースが見つかりません。")

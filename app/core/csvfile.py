@@ -17,6 +17,7 @@ def csv_cell(value: object) -> str:
 
 
 def csv_bytes(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    """A whole CSV file: header, rows, BOM and CRLF, every cell made safe."""
     buffer = io.StringIO()
     buffer.write(BOM)
     writer = csv.writer(buffer, lineterminator="\r\n")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from app.core.db import utcnow
 from app.core.deps import CurrentUser, SessionDep
+from app.core.downloads import download
 from app.core.templating import format_datetime, render
 from app.dashboard import people
 from app.dashboard.routes import ScopeDep
@@ -20,8 +19,7 @@ router = APIRouter(prefix="/manage/evidence")
 
 
 def _download(data: bytes, media_type: str, filename: str, fallback: str) -> Response:
-    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
-    return Response(data, media_type=media_type, headers={"Content-Disposition": disposition})
+    return download(data, media_type=media_type, filename=filename, ascii_fallback=fallback)
 
 
 @router.get("")

@@ -78,6 +78,7 @@ async def manager_scope_for(session: AsyncSession, *, user: User, refusal: str) 
 
 
 async def department_name(session: AsyncSession, *, department_id: int | None) -> str | None:
+    """The department's name (None for no department)."""
     if department_id is None:
         return None
     return await session.scalar(select(Department.name).where(Department.id == department_id))

@@ -34,6 +34,7 @@ async def _department_path(session: AsyncSession, department_id: int | None) -> 
 
 
 async def required_number(session: AsyncSession, *, document: CompanyDocument) -> int | None:
+    """The version number an acknowledgment must reach to count (None: nothing asks yet)."""
     rows = await session.execute(
         select(DocumentVersion.number, DocumentVersion.requires_ack).where(DocumentVersion.document_id == document.id)
     )
@@ -41,6 +42,7 @@ async def required_number(session: AsyncSession, *, document: CompanyDocument) -
 
 
 async def is_in_audience(session: AsyncSession, *, document: CompanyDocument, user: User) -> bool:
+    """Whether the document is addressed to the user (active, and in its department's subtree if it has one)."""
     if not user.is_active:
         return False
     if document.department_id is None:
@@ -81,6 +83,7 @@ async def reading_for(session: AsyncSession, *, kind: Kind, user: User) -> Readi
 
 
 async def required_reading(session: AsyncSession, *, user: User) -> list[Reading]:
+    """The published documents addressed to the learner, with their standing on each."""
     readings = [await reading_for(session, kind=kind, user=user) for kind in KINDS.values()]
     return [reading for reading in readings if reading is not None]
 

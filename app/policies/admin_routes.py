@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.auth.models import Role, User
 from app.core.deps import SessionDep, SettingsDep, require_role
+from app.core.downloads import CSV, PDF, download
 from app.core.errors import AppError, NotFound
 from app.core.ids import parse_id
 from app.core.templating import is_htmx, render
@@ -223,14 +224,17 @@ async def version_pdf(kind_key: str, number: int, db: SessionDep, admin: Admin) 
     kind = service.kind_for(kind_key)
     document = await service.get_document(db, kind=kind)
     version = await service.get_version(db, document=document, number=number)
-    return await run_in_threadpool(exports.version_pdf_response, kind, version)
+    data, name, plain = await run_in_threadpool(exports.version_pdf, kind, version)
+    return download(data, media_type=PDF, filename=name, ascii_fallback=plain)
 
 
 @router.get("/{kind_key}/preview/pdf")
 async def preview_pdf(kind_key: str, db: SessionDep, admin: Admin) -> Response:
     kind = service.kind_for(kind_key)
     document = await service.get_document(db, kind=kind)
-    return await run_in_threadpool(exports.draft_pdf_response, kind, service.render_draft(kind, document.draft or {}))
+    rendering = service.render_draft(kind, document.draft or {})
+    data, name, plain = await run_in_threadpool(exports.draft_pdf, kind, rendering)
+    return download(data, media_type=PDF, filename=name, ascii_fallback=plain)
 
 
 @router.get("/{kind_key}/acknowledgments")
@@ -258,4 +262,5 @@ async def acknowledgments_csv(kind_key: str, db: SessionDep, admin: Admin) -> Re
     kind = service.kind_for(kind_key)
     document = await service.get_document(db, kind=kind)
     report = await acknowledgments.acknowledgment_report(db, document=document)
-    return exports.acknowledgments_csv_response(kind, report)
+    data, name, plain = exports.acknowledgments_csv(kind, report)
+    return download(data, media_type=CSV, filename=name, ascii_fallback=plain)

@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.core.deps import CurrentUser, SessionDep
+from app.core.downloads import PDF, download
 from app.core.errors import AppError, NotFound
 from app.core.templating import render
 from app.policies import acknowledgments, exports, service
@@ -50,4 +51,5 @@ async def acknowledge(
 async def pdf(kind_key: str, db: SessionDep, user: CurrentUser) -> Response:
     reading = await _reading(db, kind_key, user)
     # Laying out a PDF takes a few hundred milliseconds of CPU: off the event loop.
-    return await run_in_threadpool(exports.version_pdf_response, reading.kind, reading.version)
+    data, name, plain = await run_in_threadpool(exports.version_pdf, reading.kind, reading.version)
+    return download(data, media_type=PDF, filename=name, ascii_fallback=plain)

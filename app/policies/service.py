@@ -54,6 +54,7 @@ def draft_answers(kind: Kind, draft: dict[str, Any]) -> BaseModel:
 
 
 def draft_template(draft: dict[str, Any]) -> str:
+    """The manual's full text as the admin edited it, or the shipped template."""
     template = draft.get(TEMPLATE_STEP)
     return template if isinstance(template, str) and template.strip() else manual.MANUAL_TEMPLATE
 
@@ -91,6 +92,7 @@ def draft_test(draft: dict[str, Any]) -> str:
 
 
 def sample_test(kind: Kind, draft: dict[str, Any]) -> str:
+    """A starting company test made from the draft's answers."""
     answers = draft_answers(kind, draft).model_dump()
     return company_test.sample_test_yaml(first_contact=answers.get("escalation_first", ""),
                                          desk_name=answers.get("desk_name", ""))  # fmt: skip
@@ -116,6 +118,7 @@ async def save_step(
 
 
 async def reset_template(session: AsyncSession, *, document: CompanyDocument, actor: User) -> None:
+    """Put the shipped manual template back in the draft."""
     draft = dict(document.draft or {})
     draft.pop(TEMPLATE_STEP, None)
     document.draft = draft
@@ -125,6 +128,7 @@ async def reset_template(session: AsyncSession, *, document: CompanyDocument, ac
 
 
 async def list_versions(session: AsyncSession, *, document: CompanyDocument) -> list[DocumentVersion]:
+    """The document's published versions, newest first."""
     result = await session.scalars(
         select(DocumentVersion)
         .where(DocumentVersion.document_id == document.id)
@@ -134,6 +138,7 @@ async def list_versions(session: AsyncSession, *, document: CompanyDocument) -> 
 
 
 async def get_version(session: AsyncSession, *, document: CompanyDocument, number: int) -> DocumentVersion:
+    """Version `number` of the document, or NotFound."""
     version = await session.scalar(
         select(DocumentVersion).where(DocumentVersion.document_id == document.id, DocumentVersion.number == number)
     )
@@ -143,6 +148,7 @@ async def get_version(session: AsyncSession, *, document: CompanyDocument, numbe
 
 
 async def current_version(session: AsyncSession, *, document: CompanyDocument) -> DocumentVersion | None:
+    """The version staff must read now (None before the first publication)."""
     if document.current_version_id is None:
         return None
     return await session.get(DocumentVersion, document.current_version_id)
@@ -209,6 +215,7 @@ def incomplete_steps(kind: Kind, draft: dict[str, Any]) -> set[str]:
 
 
 def has_unpublished_changes(kind: Kind, document: CompanyDocument, current: DocumentVersion | None) -> bool:
+    """Whether publishing the draft now would change what staff read (the text or the company test)."""
     if current is None:
         return bool(document.draft)
     rendering = render_draft(kind, document.draft or {})
