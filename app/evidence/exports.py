@@ -8,6 +8,7 @@ from datetime import datetime
 from app.certificates import codes
 from app.certificates.service import Standing
 from app.core.csvfile import csv_bytes
+from app.core.errors import InvalidInput
 from app.core.templating import format_datetime
 from app.evidence.service import EvidencePack, Person
 from app.pdf.render import Section, Table, report_pdf
@@ -15,7 +16,7 @@ from app.pdf.render import Section, Table, report_pdf
 CSV_COLUMNS = ["氏名", "社員番号", "部署", "記録の種類", "項目", "版", "日時", "結果", "詳細"]
 KIND_LABELS = {
     "assignments": "割り当て", "readings": "レッスンの読了", "attempts": "テストの受験",
-    "acknowledgments": "方針・マニュアルの確認", "certificates": "修了証",
+    "acknowledgments": "方針・マニュアルの確認", "pending": "方針・マニュアルの未確認", "certificates": "修了証",
 }  # fmt: skip
 
 
@@ -54,6 +55,8 @@ def records(pack: EvidencePack) -> list[tuple[int, str, str, str, str, str, str]
     for k in pack.acknowledgments:
         rows.append((k.user_id, KIND_LABELS["acknowledgments"], k.document, f"第{k.version_number}版",
                      format_datetime(k.acknowledged_at), "内容を理解しました", k.title))  # fmt: skip
+    for n in pack.pending:
+        rows.append((n.user_id, KIND_LABELS["pending"], n.document, f"第{n.version_number}版", "", "未確認", n.title))
     for c in pack.certificates:
         rows.append((c.user_id, KIND_LABELS["certificates"], c.course, f"第{c.version_number}版",
                      format_datetime(c.completed_at), STANDING_LABELS[_standing(c.expires_at, pack.generated_at)],
@@ -76,7 +79,15 @@ def pack_csv(pack: EvidencePack) -> bytes:
     return csv_bytes(CSV_COLUMNS, rows)
 
 
+# About two minutes of one core: beyond that a PDF is no longer something anyone prints, and the CSV has it all.
+MAX_PDF_RECORDS = 20_000
+
+
 def pack_pdf(pack: EvidencePack, *, generated_by: str) -> bytes:
+    count = sum(pack.totals().values()) - len(pack.people)
+    if count > MAX_PDF_RECORDS:
+        raise InvalidInput(f"記録が {count:,} 件あり、PDF にするには多すぎます(上限 {MAX_PDF_RECORDS:,} 件)。"
+                           "CSV をダウンロードするか、配下の部署ごとに PDF を作ってください。")  # fmt: skip
     people = _people_by_id(pack)
     totals = pack.totals()
     summary = Section(
@@ -86,7 +97,8 @@ def pack_pdf(pack: EvidencePack, *, generated_by: str) -> bytes:
             f"割り当て {totals['assignments']}件 / うち修了 {sum(1 for a in pack.assignments if a.completed_at)}件",
             f"レッスンの読了 {totals['readings']}件 / テストの受験 {totals['attempts']}件"
             f"(合格 {sum(1 for t in pack.attempts if t.passed)}件)",
-            f"方針・マニュアルの確認 {totals['acknowledgments']}件 / 修了証 {totals['certificates']}件",
+            f"方針・マニュアルの確認 {totals['acknowledgments']}件(未確認 {totals['pending']}件) / "
+            f"修了証 {totals['certificates']}件",
         ],
         tables=[Table(["氏名", "社員番号", "部署", "在籍"],
                       [[p.name, p.employee_number or "", p.department, "在籍" if p.active else "無効"]

@@ -15,6 +15,7 @@ from app.certificates.models import Certificate
 from app.content.models import Course, CourseVersion
 from app.lessons.models import Lesson
 from app.org.models import Department
+from app.policies import acknowledgments, rules
 from app.policies.kinds import KINDS
 from app.policies.models import Acknowledgment, CompanyDocument, DocumentVersion
 from app.progress.models import CourseCompletion, CourseStatus, Enrollment, LessonProgress, LessonReading
@@ -29,6 +30,7 @@ class Person:
     email: str | None
     department: str
     active: bool
+    department_path: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,16 @@ class CertificateRecord:
     expires_at: datetime | None
 
 
+@dataclass(frozen=True)
+class PendingRecord:
+    """A published document addressed to the person that they have not acknowledged (in the version that counts)."""
+
+    user_id: int
+    document: str
+    version_number: int
+    title: str
+
+
 @dataclass
 class EvidencePack:
     subject: str  # 「営業部(配下を含む)」 or the employee's name
@@ -93,21 +105,24 @@ class EvidencePack:
     attempts: list[AttemptRecord] = field(default_factory=list)
     acknowledgments: list[AcknowledgmentRecord] = field(default_factory=list)
     certificates: list[CertificateRecord] = field(default_factory=list)
+    pending: list[PendingRecord] = field(default_factory=list)
 
     def totals(self) -> dict[str, int]:
         return {"people": len(self.people), "assignments": len(self.assignments), "readings": len(self.readings),
                 "attempts": len(self.attempts), "acknowledgments": len(self.acknowledgments),
-                "certificates": len(self.certificates)}  # fmt: skip
+                "pending": len(self.pending), "certificates": len(self.certificates)}  # fmt: skip
 
 
 async def _people(session: AsyncSession, condition: object) -> list[Person]:
     rows = await session.execute(
-        select(User.id, User.display_name, User.employee_number, User.email, Department.name, User.is_active)
+        select(User.id, User.display_name, User.employee_number, User.email, Department.name, User.is_active,
+               Department.path)
         .outerjoin(Department, Department.id == User.department_id)
         .where(condition)
         .order_by(Department.path, User.display_name, User.id)
     )  # fmt: skip
-    return [Person(uid, name, number, email, dep or "", active) for uid, name, number, email, dep, active in rows]
+    return [Person(uid, name, number, email, dep or "", active, path or "")
+            for uid, name, number, email, dep, active, path in rows]  # fmt: skip
 
 
 async def for_department(session: AsyncSession, *, department: Department, now: datetime) -> EvidencePack:
@@ -185,6 +200,29 @@ async def _fill(session: AsyncSession, pack: EvidencePack, condition: object) ->
         pack.certificates.append(CertificateRecord(
             certificate.user_id, certificate.course_title, certificate.version_number, certificate.code,
             certificate.completed_at, certificate.expires_at))  # fmt: skip
-    for records in (pack.assignments, pack.readings, pack.attempts, pack.acknowledgments, pack.certificates):
+    await _pending_acknowledgments(session, pack)
+    for records in (pack.assignments, pack.readings, pack.attempts, pack.acknowledgments, pack.certificates,
+                    pack.pending):  # fmt: skip
         records.sort(key=lambda record: order[record.user_id])  # stable: each person's records stay in time order
     return pack
+
+
+async def _pending_acknowledgments(session: AsyncSession, pack: EvidencePack) -> None:
+    """For each published document, the active people it is addressed to whose acknowledgments do not reach the
+    version that counts (an auditor asks who has *not* confirmed as much as who has)."""
+    published = (await session.execute(
+        select(CompanyDocument, DocumentVersion, Department.path)
+        .join(DocumentVersion, DocumentVersion.id == CompanyDocument.current_version_id)
+        .outerjoin(Department, Department.id == CompanyDocument.department_id)
+    )).all()  # fmt: skip
+    for document, version, audience_path in published:
+        label = KINDS[document.kind].label if document.kind in KINDS else document.kind
+        required = await acknowledgments.required_number(session, document=document)
+        acknowledged: dict[int, list[int]] = {}
+        for record in pack.acknowledgments:
+            if record.document == label:
+                acknowledged.setdefault(record.user_id, []).append(record.version_number)
+        for person in pack.people:
+            in_audience = person.active and (audience_path is None or person.department_path.startswith(audience_path))
+            if in_audience and not rules.is_acknowledged(acknowledged.get(person.user_id, []), required):
+                pack.pending.append(PendingRecord(person.user_id, label, version.number, version.title))

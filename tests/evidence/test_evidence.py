@@ -58,11 +58,14 @@ async def test_department_pack_totals_match_the_database(org: Org, db: AsyncSess
         "attempts": await count(db, Attempt, in_subtree),
         "acknowledgments": await count(db, Acknowledgment, in_subtree),
         "certificates": await count(db, Certificate, in_subtree),
+        # Everyone active in the subtree who has not acknowledged the one published version.
+        "pending": len(set(in_subtree) - set(await db.scalars(select(Acknowledgment.user_id)))),
     }
     # The fixture's figures by hand: e1, e2, e3 in 営業部 and below; e2 read 2 lessons and passed 2 tests, e3
     # failed one; e2 and e3 acknowledged; e2 holds the one certificate.
     assert pack.totals() == {"people": 3, "assignments": 3, "readings": 2, "attempts": 3, "acknowledgments": 2,
-                             "certificates": 1}  # fmt: skip
+                             "pending": 1, "certificates": 1}  # fmt: skip
+    assert [(org.users["e1"].id, 1)] == [(p.user_id, p.version_number) for p in pack.pending]
     assert {p.name for p in pack.people} == {"社員1", "社員2", "社員3"}
 
 
@@ -81,7 +84,7 @@ async def test_csv_and_pdf_carry_the_same_records(org: Org, db: AsyncSession) ->
     reader = PdfReader(io.BytesIO(exports.pack_pdf(pack, generated_by="管理者")))
     text = "".join("".join(page.extract_text().split()) for page in reader.pages)
     assert f"対象者{totals['people']}名" in text
-    assert f"方針・マニュアルの確認{totals['acknowledgments']}件" in text
+    assert f"方針・マニュアルの確認{totals['acknowledgments']}件(未確認{totals['pending']}件)" in text
     for person in pack.people:
         assert person.name in text
     assert "作成者:管理者" in text
@@ -101,3 +104,14 @@ async def test_managers_download_packs_inside_their_scope_only(org: Org, db: Asy
         assert (await manager.get(f"/manage/evidence/employees/{org.users['e4'].id}.csv")).status_code == 404
         page = await manager.get("/manage/evidence")
         assert "営業部" in page.text and "店舗部" not in page.text
+
+
+async def test_a_pdf_too_large_to_print_is_refused_with_the_way_out(
+    org: Org, db: AsyncSession, app, monkeypatch
+) -> None:
+    monkeypatch.setattr(exports, "MAX_PDF_RECORDS", 3)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as admin:
+        await sign_in(admin, "admin@example.com")
+        refused = await admin.get(f"/manage/evidence/departments/{org.departments['本社'].id}.pdf")
+        assert refused.status_code == 422 and "CSV をダウンロード" in refused.text
+        assert (await admin.get(f"/manage/evidence/departments/{org.departments['本社'].id}.csv")).status_code == 200
