@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import case, false, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
@@ -121,6 +121,9 @@ class AckRow:
     up_to_date: bool
 
 
+PAGE_SIZE = 200
+
+
 @dataclass(frozen=True)
 class AckSummary:
     audience: int
@@ -168,12 +171,15 @@ async def acknowledgment_summary(session: AsyncSession, *, document: CompanyDocu
     return AckSummary(sum(total for _n, total, _d in rows), sum(done for _n, _t, done in rows), rows)
 
 
-async def acknowledgment_report(session: AsyncSession, *, document: CompanyDocument) -> AckReport:
-    """Everyone the document is addressed to, with the newest version each acknowledged and whether it counts."""
+async def acknowledgment_report(
+    session: AsyncSession, *, document: CompanyDocument, pending_only: bool = False, page: int | None = None
+) -> AckReport:
+    """Everyone the document is addressed to (or only those still to acknowledge), with the newest version each
+    acknowledged and whether it counts; one page of PAGE_SIZE people when `page` is given."""
     required = await required_number(session, document=document)
     path = await _department_path(session, document.department_id)
     newest = _newest_acknowledgments(document)
-    result = await session.execute(
+    statement = (
         select(User.id, User.display_name, User.email, User.employee_number, Department.name, newest.c.number,
                newest.c.at)
         .outerjoin(Department, Department.id == User.department_id)
@@ -181,6 +187,13 @@ async def acknowledgment_report(session: AsyncSession, *, document: CompanyDocum
         .where(audience_filter(document, path))
         .order_by(Department.path, User.display_name, User.id)
     )  # fmt: skip
+    if pending_only and required is not None:
+        statement = statement.where(or_(newest.c.number.is_(None), newest.c.number < required))
+    elif pending_only:
+        statement = statement.where(false())
+    if page is not None:
+        statement = statement.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    result = await session.execute(statement)
     rows = [
         AckRow(uid, name, email, number_, department or "", acked, at, rules.is_acknowledged([acked or 0], required)
                if acked else required is None)
@@ -198,7 +211,7 @@ async def remind_pending(
     from app.audit import service as audit
     from app.mail import service as mail_service
 
-    report = await acknowledgment_report(session, document=document)
+    report = await acknowledgment_report(session, document=document, pending_only=True)
     version = await session.get(DocumentVersion, document.current_version_id) if document.current_version_id else None
     if version is None:
         raise NotFound("まだ公開されていません。")

@@ -13,7 +13,7 @@ from app.auth.models import Role, User
 from app.core.deps import SessionDep, SettingsDep, require_role
 from app.core.downloads import CSV, PDF, download
 from app.core.errors import AppError, NotFound
-from app.core.ids import parse_id
+from app.core.ids import page_number, parse_id
 from app.core.templating import is_htmx, render
 from app.org import service as org_service
 from app.org.scope import EVERYTHING
@@ -239,12 +239,15 @@ async def preview_pdf(kind_key: str, db: SessionDep, admin: Admin) -> Response:
 
 @router.get("/{kind_key}/acknowledgments")
 async def acknowledgment_list(request: Request, kind_key: str, db: SessionDep, admin: Admin,
-                          pending: bool = False) -> Response:  # fmt: skip
+                          pending: bool = False, page: int = 1) -> Response:  # fmt: skip
     kind = service.kind_for(kind_key)
     document = await service.get_document(db, kind=kind)
-    report = await acknowledgments.acknowledgment_report(db, document=document)
-    rows = [row for row in report.rows if not row.up_to_date] if pending else report.rows
-    context = {"kind": kind, "document": document, "report": report, "rows": rows, "pending": pending,
+    page = page_number(page)
+    report = await acknowledgments.acknowledgment_report(db, document=document, pending_only=pending, page=page)
+    listed = report.pending if pending else report.audience
+    context = {"kind": kind, "document": document, "report": report, "rows": report.rows, "pending": pending,
+               "page": page, "pages": max(1, -(-listed // acknowledgments.PAGE_SIZE)),
+               "query": "pending=1" if pending else "",
                "current": await service.current_version(db, document=document)}  # fmt: skip
     return render(request, "policies/acknowledgments.html", context)
 

@@ -341,3 +341,21 @@ async def test_the_counts_agree_with_the_list_and_keep_same_named_departments_ap
     report = await acknowledgments.acknowledgment_report(db, document=document)
     assert (report.audience, report.up_to_date) == (len(report.rows), sum(r.up_to_date for r in report.rows)) == (3, 1)
     assert [entry for entry in report.by_department if entry[0] == "第一課"] == [("第一課", 1, 1), ("第一課", 1, 0)]
+
+
+async def test_the_list_pages_through_the_pending_people(
+    admin_client: httpx.AsyncClient, db: AsyncSession, monkeypatch
+) -> None:
+    from app.policies import acknowledgments
+
+    monkeypatch.setattr(acknowledgments, "PAGE_SIZE", 2)
+    for index in range(3):
+        await make_user(db, f"p{index}@example.com", name=f"未確認 {index}")
+    await fill_required_policy(admin_client)
+    await publish(admin_client)
+    names = []
+    for page in (1, 2):
+        html = soup((await admin_client.get(f"/admin/documents/policy/acknowledgments?pending=1&page={page}")).text)
+        names += [tr.select_one("td").get_text() for tr in html.select("tbody tr")]
+        assert html.select_one(".pager") is not None
+    assert len(names) == 4 and len(set(names)) == 4  # three staff and the admin, each once
