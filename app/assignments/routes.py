@@ -20,8 +20,11 @@ router = APIRouter(prefix="/manage/assignments")
 
 
 async def _page(request: Request, db: SessionDep, scope, error: str | None = None, status_code: int = 200) -> Response:
+    assignments = await service.list_assignments(db, scope=scope)
     context = {
-        "assignments": await service.list_assignments(db, scope=scope),
+        "assignments": assignments,
+        # Earlier cycles of a recurring chain: only the newest one can be stopped.
+        "superseded": {a.previous_id for a, _slug, _name in assignments if a.previous_id},
         "courses": await content_service.list_courses(db),
         "departments": await org_service.departments_in_scope(db, scope=scope),
         "error": error,
@@ -67,3 +70,9 @@ async def create_assignment(
                          department_id=parse_id(department_id) if department_id.strip() else None,
                          user_id=user_id, recur_months=recurrence)  # fmt: skip
     return RedirectResponse("/manage/assignments?created=1", status_code=303)
+
+
+@router.post("/{assignment_id}/stop-recurrence")
+async def stop_recurrence(assignment_id: int, db: SessionDep, user: CurrentUser, scope: ScopeDep) -> Response:
+    await service.stop_recurrence(db, assignment_id=assignment_id, scope=scope)
+    return RedirectResponse("/manage/assignments?stopped=1", status_code=303)

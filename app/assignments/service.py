@@ -14,7 +14,7 @@ from app.assignments.cycles import latest_cycle_only
 from app.assignments.models import Assignment
 from app.auth.models import User
 from app.core.db import upsert_insert, utcnow
-from app.core.errors import InvalidInput, NotFound
+from app.core.errors import Conflict, InvalidInput, NotFound
 from app.org.models import Department
 from app.org.scope import Scope
 from app.progress.models import Enrollment
@@ -151,3 +151,16 @@ async def people_without_assignment_route(session: AsyncSession, *, course_id: i
         select(User.id).where(User.is_active.is_(True), User.department_id.is_(None), User.id.not_in(direct))
     )
     return list(rows)
+
+
+async def stop_recurrence(session: AsyncSession, *, assignment_id: int, scope: Scope) -> Assignment:
+    """The current cycle stays as it is; no further cycle will open. Only inside the user's scope."""
+    visible = {assignment.id: assignment for assignment, _slug, _name in await list_assignments(session, scope=scope)}
+    assignment = visible.get(assignment_id)
+    if assignment is None:
+        raise NotFound("割り当てが見つかりません。")
+    if any(other.previous_id == assignment.id for other in visible.values()):
+        raise Conflict("これは以前の研修期間です。繰り返しは最新の期間で止めてください。")
+    assignment.recur_months = None
+    await session.flush()
+    return assignment

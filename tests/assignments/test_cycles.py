@@ -157,3 +157,24 @@ def test_months_are_counted_on_the_japanese_calendar() -> None:
     assert add_months(completed, 12) == datetime(2029, 2, 27, 20, 0, tzinfo=UTC)
     # 31 Jan 23:30 in Japan (14:30 UTC): a month later is the last day of February in Japan.
     assert add_months(datetime(2027, 1, 31, 14, 30, tzinfo=UTC), 1) == datetime(2027, 2, 28, 14, 30, tzinfo=UTC)
+
+
+async def test_a_manager_stops_a_recurring_chain_at_its_newest_cycle(org: Org, db: AsyncSession, app) -> None:
+    import httpx
+
+    from tests.conftest import sign_in
+
+    first = await recurring(db, org)
+    await open_due_cycles(db, now=datetime(2027, 12, 1, tzinfo=UTC))
+    await db.commit()
+    newest = await db.scalar(select(Assignment).where(Assignment.previous_id == first.id))
+    assert newest is not None
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as manager:
+        await sign_in(manager, "manager.a@example.com")  # manages 営業部, which holds 第一課
+        assert (await manager.post(f"/manage/assignments/{first.id}/stop-recurrence")).status_code == 409
+        assert (await manager.post(f"/manage/assignments/{newest.id}/stop-recurrence")).status_code == 303
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as other:
+        await sign_in(other, "manager.b@example.com")  # 店舗部: not theirs
+        assert (await other.post(f"/manage/assignments/{newest.id}/stop-recurrence")).status_code == 404
+    db.expire_all()
+    assert await open_due_cycles(db, now=datetime(2030, 1, 1, tzinfo=UTC)) == []

@@ -40,7 +40,7 @@ RULES = {
     ("GET", "/dashboard"): MANAGER, ("GET", "/dashboard/attempts/{attempt_id}"): MANAGER,
     ("GET", "/dashboard/employees/{user_id}"): MANAGER, ("GET", "/dashboard/export.csv"): MANAGER,
     ("POST", "/dashboard/remind"): MANAGER, ("GET", "/manage/assignments"): MANAGER,
-    ("POST", "/manage/assignments"): MANAGER,
+    ("POST", "/manage/assignments"): MANAGER, ("POST", "/manage/assignments/{assignment_id}/stop-recurrence"): MANAGER,
     ("GET", "/verify"): PUBLIC, ("GET", "/my/certificates"): SIGNED_IN,
     ("GET", "/my/certificates/{certificate_id}/pdf"): SIGNED_IN, ("GET", "/manage/certificates"): MANAGER,
     ("GET", "/documents/{kind_key}"): SIGNED_IN, ("POST", "/documents/{kind_key}/acknowledge"): SIGNED_IN,
