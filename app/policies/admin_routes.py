@@ -18,6 +18,7 @@ from app.core.templating import is_htmx, render
 from app.org import service as org_service
 from app.org.scope import EVERYTHING
 from app.policies import acknowledgments, company_test, exports, service
+from app.policies.models import CompanyDocument
 from app.policies.wizard import is_empty, parse_step_form
 
 router = APIRouter(prefix="/admin/documents")
@@ -162,10 +163,10 @@ async def save_step(request: Request, kind_key: str, step_key: str, db: SessionD
     return RedirectResponse(_step_url(kind, target) + ("?saved=1" if target == step_key else ""), status_code=303)
 
 
-@router.get("/{kind_key}/preview")
-async def preview(request: Request, kind_key: str, db: SessionDep, admin: Admin) -> Response:
-    kind = service.kind_for(kind_key)
-    document = await service.get_document(db, kind=kind)
+async def _preview_page(request: Request, db: SessionDep, kind: service.Kind, document: CompanyDocument,
+                        error: AppError | None = None) -> Response:  # fmt: skip
+    """The last step: the draft as staff will see it, what still stops it, and the publish form (with the
+    refusal of a publication that failed)."""
     context = {
         "kind": kind, "document": document, "key": "preview", "steps": _steps_for(kind),
         "incomplete": service.incomplete_steps(kind, document.draft or {}),
@@ -173,9 +174,15 @@ async def preview(request: Request, kind_key: str, db: SessionDep, admin: Admin)
         "current": await service.current_version(db, document=document),
         "departments": await org_service.departments_in_scope(db, scope=EVERYTHING),
         "previous_url": _step_url(kind, _neighbours(kind, "preview")[0] or "preview"),
-        "error": None,
+        "error": error.message if error else None,
     }  # fmt: skip
-    return render(request, "policies/preview.html", context)
+    return render(request, "policies/preview.html", context, status_code=error.status_code if error else 200)
+
+
+@router.get("/{kind_key}/preview")
+async def preview(request: Request, kind_key: str, db: SessionDep, admin: Admin) -> Response:
+    kind = service.kind_for(kind_key)
+    return await _preview_page(request, db, kind, await service.get_document(db, kind=kind))
 
 
 @router.post("/{kind_key}/publish")
@@ -198,16 +205,7 @@ async def publish(
             )  # fmt: skip
     except AppError as error:
         await db.refresh(document)
-        context = {
-            "kind": kind, "document": document, "key": "preview", "steps": _steps_for(kind),
-        "incomplete": service.incomplete_steps(kind, document.draft or {}),
-            "rendering": service.render_draft(kind, document.draft or {}),
-            "current": await service.current_version(db, document=document),
-            "departments": await org_service.departments_in_scope(db, scope=EVERYTHING),
-            "previous_url": _step_url(kind, _neighbours(kind, "preview")[0] or "preview"),
-            "error": error.message,
-        }  # fmt: skip
-        return render(request, "policies/preview.html", context, status_code=error.status_code)
+        return await _preview_page(request, db, kind, document, error)
     return RedirectResponse(f"/admin/documents/{kind.key}?published={version.number}", status_code=303)
 
 

@@ -158,16 +158,13 @@ def _escalation(answers: PolicyAnswers) -> str:
     return _blocks("従業員が一人で抱え込まないよう、次の段階で組織として対応します。", table)
 
 
+def _labelled(*pairs: tuple[str, str]) -> list[str]:
+    """「label: value」 for each value the admin filled in, escaped."""
+    return [f"{label}: {md_inline(value)}" for label, value in pairs if value.strip()]
+
+
 def _desk(answers: PolicyAnswers) -> str:
-    details = [
-        f"{label}: {md_inline(value)}"
-        for label, value in (
-            ("窓口", answers.desk_name),
-            ("連絡先", answers.desk_contact),
-            ("受付時間", answers.desk_hours),
-        )
-        if value.strip()
-    ]
+    details = _labelled(("窓口", answers.desk_name), ("連絡先", answers.desk_contact), ("受付時間", answers.desk_hours))
     promises = _chosen(answers, "desk_promises")
     note = md_paragraphs(answers.desk_note)
     if not details and not promises and not note:
@@ -231,15 +228,8 @@ SECTIONS: tuple[tuple[str, Callable[[PolicyAnswers], str]], ...] = (
 
 
 def _closing(answers: PolicyAnswers) -> str:
-    lines = [
-        f"{label}: {md_inline(value)}"
-        for label, value in (
-            ("制定日", answers.effective_date),
-            ("所管", answers.department),
-            ("お問い合わせ先", answers.inquiry),
-        )
-        if value.strip()
-    ]
+    lines = _labelled(("制定日", answers.effective_date), ("所管", answers.department),
+                      ("お問い合わせ先", answers.inquiry))  # fmt: skip
     signature = [md_inline(value) for value in (answers.company_name, answers.issuer) if value.strip()]
     return _blocks("以上", *lines, *signature)
 

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from pydantic import BaseModel
 
 from app.content.markdown import substitute_variables, unknown_variables
-from app.policies.wizard import Field, Step, md_inline, missing_fields
+from app.policies.wizard import Field, Step, md_inline, missing_fields, text_field
 
 MANUAL_TEMPLATE = (Path(__file__).parent / "manual_template.md").read_text(encoding="utf-8")
 NOT_FILLED = "〔未記入〕"
 
 
-def _text(
-    name: str, label: str, *, help: str = "", placeholder: str = "", required: bool = False, max_length: int = 100
-) -> Field:
-    return Field(name, label, "text", help=help, required=required, max_length=max_length, placeholder=placeholder)
+_text = partial(text_field, max_length=100)
 
 
 def _number(name: str, label: str, help: str) -> Field:

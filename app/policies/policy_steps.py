@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from app.policies.wizard import Field, Option, Step
+from functools import partial
 
+from app.policies.wizard import Field, Option, Step, text_field
 
-def _text(name: str, label: str, *, help: str = "", required: bool = False, placeholder: str = "") -> Field:
-    return Field(name, label, "text", help=help, required=required, max_length=200, placeholder=placeholder)
+_text = partial(text_field, max_length=200)
 
 
 STANCE = Step(

@@ -175,11 +175,10 @@ async def publish(
         raise InvalidInput("対象の部署が見つかりません。")
     versions = await list_versions(session, document=document)
     latest = versions[0] if versions else None
-    unchanged = latest is not None and latest.markdown == rendering.markdown
     if (
-        unchanged
+        latest is not None
+        and _is_published_as(latest, rendering.markdown, draft_test(document.draft or {}))
         and document.department_id == department_id
-        and latest.answers.get(company_test.TEST_STEP, "") == (draft_test(document.draft or {}))
     ):
         raise Conflict("公開中の版から変更がありません。")
     asks = rules.must_ask_again(first_version=latest is None, substantive=substantive)
@@ -218,7 +217,10 @@ def has_unpublished_changes(kind: Kind, document: CompanyDocument, current: Docu
     """Whether publishing the draft now would change what staff read (the text or the company test)."""
     if current is None:
         return bool(document.draft)
-    rendering = render_draft(kind, document.draft or {})
-    return rendering.markdown != current.markdown or draft_test(document.draft or {}) != current.answers.get(
-        company_test.TEST_STEP, ""
-    )
+    return not _is_published_as(current, render_draft(kind, document.draft or {}).markdown,
+                                draft_test(document.draft or {}))  # fmt: skip
+
+
+def _is_published_as(version: DocumentVersion, markdown: str, test_yaml: str) -> bool:
+    """Whether the version already says this text, with this company test."""
+    return version.markdown == markdown and version.answers.get(company_test.TEST_STEP, "") == test_yaml

@@ -67,6 +67,13 @@ class Step:
     fields: tuple[Field, ...]
 
 
+def text_field(
+    name: str, label: str, *, max_length: int, help: str = "", required: bool = False, placeholder: str = ""
+) -> Field:
+    """A one-line text field of a step."""
+    return Field(name, label, "text", help=help, required=required, max_length=max_length, placeholder=placeholder)
+
+
 def md_escape(text: str) -> str:
     """Backslash-escape what Markdown would read as markup, line by line; Japanese text is left as it is.
 
