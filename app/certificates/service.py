@@ -26,9 +26,13 @@ class Standing(StrEnum):
     EXPIRED = "expired"
 
 
-def standing(certificate: Certificate, *, now: datetime) -> Standing:
+def standing_at(expires_at: datetime | None, *, now: datetime) -> Standing:
     """Valid until the expiry (if any), expired from that moment."""
-    return Standing.EXPIRED if certificate.expires_at is not None and certificate.expires_at <= now else Standing.VALID
+    return Standing.EXPIRED if expires_at is not None and expires_at <= now else Standing.VALID
+
+
+def standing(certificate: Certificate, *, now: datetime) -> Standing:
+    return standing_at(certificate.expires_at, now=now)
 
 
 def expiry_for(completed_at: datetime, valid_months: int | None) -> datetime | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from app.certificates import codes
-from app.certificates.service import Standing
+from app.certificates.service import Standing, standing_at
 from app.core.csvfile import csv_bytes
 from app.core.errors import InvalidInput
 from app.core.templating import format_datetime
@@ -28,10 +28,6 @@ def _verdict(passed: bool | None, submitted_at: datetime | None) -> str:
     if submitted_at is None:
         return "受験中"
     return "合格" if passed else "不合格"
-
-
-def _standing(expires_at: datetime | None, now: datetime) -> str:
-    return Standing.EXPIRED.value if expires_at is not None and expires_at <= now else Standing.VALID.value
 
 
 STANDING_LABELS = {Standing.VALID.value: "有効", Standing.EXPIRED.value: "期限切れ"}
@@ -59,7 +55,7 @@ def records(pack: EvidencePack) -> list[tuple[int, str, str, str, str, str, str]
         rows.append((n.user_id, KIND_LABELS["pending"], n.document, f"第{n.version_number}版", "", "未確認", n.title))
     for c in pack.certificates:
         rows.append((c.user_id, KIND_LABELS["certificates"], c.course, f"第{c.version_number}版",
-                     format_datetime(c.completed_at), STANDING_LABELS[_standing(c.expires_at, pack.generated_at)],
+                     format_datetime(c.completed_at), STANDING_LABELS[standing_at(c.expires_at, now=pack.generated_at)],
                      f"確認番号 {codes.display(c.code)} 有効期限 "
                      + (format_datetime(c.expires_at, "%Y-%m-%d") if c.expires_at else "なし")))  # fmt: skip
     return rows

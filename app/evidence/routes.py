@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.core.db import utcnow
 from app.core.deps import CurrentUser, SessionDep
-from app.core.downloads import download
+from app.core.downloads import CSV, PDF, download
 from app.core.templating import format_datetime, render
 from app.dashboard import people
 from app.dashboard.routes import ScopeDep
@@ -16,10 +16,6 @@ from app.evidence import exports, service
 from app.org import service as org_service
 
 router = APIRouter(prefix="/manage/evidence")
-
-
-def _download(data: bytes, media_type: str, filename: str, fallback: str) -> Response:
-    return download(data, media_type=media_type, filename=filename, ascii_fallback=fallback)
 
 
 @router.get("")
@@ -38,31 +34,33 @@ async def _employee_pack(db: SessionDep, scope: ScopeDep, user_id: int) -> tuple
     return await service.for_employee(db, user_id=employee.user.id, now=utcnow()), f"employee-{employee.user.id}"
 
 
-def _name(pack: service.EvidencePack, extension: str) -> str:
-    return f"エビデンスパック_{pack.subject}_{format_datetime(pack.generated_at, '%Y%m%d')}.{extension}"
+async def _send(found: tuple[service.EvidencePack, str], extension: str, user: CurrentUser) -> Response:
+    """The pack as the file asked for; a PDF is laid out off the event loop (seconds for a large department)."""
+    pack, slug = found
+    if extension == "pdf":
+        data = await run_in_threadpool(exports.pack_pdf, pack, generated_by=user.display_name)
+    else:
+        data = exports.pack_csv(pack)
+    filename = f"エビデンスパック_{pack.subject}_{format_datetime(pack.generated_at, '%Y%m%d')}.{extension}"
+    return download(data, media_type=PDF if extension == "pdf" else CSV, filename=filename,
+                    ascii_fallback=f"evidence-{slug}.{extension}")  # fmt: skip
 
 
 @router.get("/departments/{department_id}.csv")
 async def department_csv(department_id: int, db: SessionDep, user: CurrentUser, scope: ScopeDep) -> Response:
-    pack, slug = await _department_pack(db, scope, department_id)
-    return _download(exports.pack_csv(pack), "text/csv; charset=utf-8", _name(pack, "csv"), f"evidence-{slug}.csv")
+    return await _send(await _department_pack(db, scope, department_id), "csv", user)
 
 
 @router.get("/departments/{department_id}.pdf")
 async def department_pdf(department_id: int, db: SessionDep, user: CurrentUser, scope: ScopeDep) -> Response:
-    pack, slug = await _department_pack(db, scope, department_id)
-    pdf = await run_in_threadpool(exports.pack_pdf, pack, generated_by=user.display_name)
-    return _download(pdf, "application/pdf", _name(pack, "pdf"), f"evidence-{slug}.pdf")
+    return await _send(await _department_pack(db, scope, department_id), "pdf", user)
 
 
 @router.get("/employees/{user_id}.csv")
 async def employee_csv(user_id: int, db: SessionDep, user: CurrentUser, scope: ScopeDep) -> Response:
-    pack, slug = await _employee_pack(db, scope, user_id)
-    return _download(exports.pack_csv(pack), "text/csv; charset=utf-8", _name(pack, "csv"), f"evidence-{slug}.csv")
+    return await _send(await _employee_pack(db, scope, user_id), "csv", user)
 
 
 @router.get("/employees/{user_id}.pdf")
 async def employee_pdf(user_id: int, db: SessionDep, user: CurrentUser, scope: ScopeDep) -> Response:
-    pack, slug = await _employee_pack(db, scope, user_id)
-    pdf = await run_in_threadpool(exports.pack_pdf, pack, generated_by=user.display_name)
-    return _download(pdf, "application/pdf", _name(pack, "pdf"), f"evidence-{slug}.pdf")
+    return await _send(await _employee_pack(db, scope, user_id), "pdf", user)

@@ -223,6 +223,7 @@ async def _pending_acknowledgments(session: AsyncSession, pack: EvidencePack) ->
             if record.document == label:
                 acknowledged.setdefault(record.user_id, []).append(record.version_number)
         for person in pack.people:
-            in_audience = person.active and (audience_path is None or person.department_path.startswith(audience_path))
-            if in_audience and not rules.is_acknowledged(acknowledged.get(person.user_id, []), required):
+            reached = rules.in_audience(active=person.active, person_path=person.department_path,
+                                        audience_path=audience_path)  # fmt: skip
+            if reached and not rules.is_acknowledged(acknowledged.get(person.user_id, []), required):
                 pack.pending.append(PendingRecord(person.user_id, label, version.number, version.title))

@@ -49,7 +49,7 @@ async def is_in_audience(session: AsyncSession, *, document: CompanyDocument, us
         return True
     path = await _department_path(session, document.department_id)
     user_path = await session.scalar(select(Department.path).where(Department.id == user.department_id))
-    return bool(path and user_path and user_path.startswith(path))
+    return path is not None and rules.in_audience(active=True, person_path=user_path, audience_path=path)
 
 
 @dataclass(frozen=True)

@@ -28,3 +28,11 @@ def is_acknowledged(acknowledged_numbers: Iterable[int], required: int | None) -
 def must_ask_again(*, first_version: bool, substantive: bool) -> bool:
     """The first version always asks; later ones ask unless the publisher marked the change as a correction."""
     return first_version or substantive
+
+
+def in_audience(*, active: bool, person_path: str | None, audience_path: str | None) -> bool:
+    """A document addressed to everyone (no department) reaches every active person; one addressed to a department
+    reaches the active people of its subtree (paths are the materialised "/1/5/12/" of the department tree)."""
+    if not active:
+        return False
+    return audience_path is None or bool(person_path and person_path.startswith(audience_path))
