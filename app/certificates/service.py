@@ -106,6 +106,13 @@ async def for_user(session: AsyncSession, *, user_id: int) -> list[Certificate]:
     return list(result)
 
 
+async def count_for_user(session: AsyncSession, *, user_id: int) -> int:
+    """How many certificates the learner holds (マイ研修 links to them)."""
+    return (
+        await session.scalar(select(func.count()).select_from(Certificate).where(Certificate.user_id == user_id)) or 0
+    )
+
+
 async def get_own(session: AsyncSession, *, certificate_id: int, user_id: int) -> Certificate:
     """One of the learner's own certificates; NotFound for anyone else's."""
     certificate = await session.get(Certificate, certificate_id)

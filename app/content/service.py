@@ -151,16 +151,20 @@ async def import_pack(
     return version
 
 
-async def get_course(session: AsyncSession, *, slug: str) -> tuple[Course, CourseVersion]:
-    """A course and its current version, or NotFound."""
+async def _with_current_version(session: AsyncSession, condition: Any) -> tuple[Course, CourseVersion]:
     row = (await session.execute(
         select(Course, CourseVersion)
         .join(CourseVersion, CourseVersion.id == Course.current_version_id)
-        .where(Course.slug == slug)
+        .where(condition)
     )).first()  # fmt: skip
     if row is None:
         raise NotFound("コースが見つかりません。")
     return row[0], row[1]
+
+
+async def get_course(session: AsyncSession, *, slug: str) -> tuple[Course, CourseVersion]:
+    """A course and its current version, or NotFound."""
+    return await _with_current_version(session, Course.slug == slug)
 
 
 async def list_courses(session: AsyncSession) -> list[tuple[Course, CourseVersion]]:
@@ -193,18 +197,6 @@ async def course_of_version(session: AsyncSession, *, version_id: int) -> tuple[
     )).first()  # fmt: skip
     if row is None:
         raise NotFound()
-    return row[0], row[1]
-
-
-async def course_by_id(session: AsyncSession, *, course_id: int) -> tuple[Course, CourseVersion]:
-    """A course and its current version, or NotFound."""
-    row = (await session.execute(
-        select(Course, CourseVersion)
-        .join(CourseVersion, CourseVersion.id == Course.current_version_id)
-        .where(Course.id == course_id)
-    )).first()  # fmt: skip
-    if row is None:
-        raise NotFound("コースが見つかりません。")
     return row[0], row[1]
 
 

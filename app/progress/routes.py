@@ -19,7 +19,7 @@ async def my_training(request: Request, db: SessionDep, user: CurrentUser) -> Re
     context = {
         "courses": await service.my_courses(db, user_id=user.id),
         "readings": await acknowledgments.required_reading(db, user=user),
-        "certificate_count": len(await certificates_service.for_user(db, user_id=user.id)),
+        "certificate_count": await certificates_service.count_for_user(db, user_id=user.id),
     }
     return render(request, "progress/my.html", context)
 

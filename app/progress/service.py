@@ -12,6 +12,7 @@ from app.content.models import Course, CourseVersion
 from app.core.db import insert_or_update, utcnow
 from app.lessons.models import Lesson
 from app.progress import rules
+from app.progress.cycles import cycle_started_at
 from app.progress.models import CourseCompletion, CourseStatus, Enrollment, LessonProgress, LessonReading
 from app.quiz.models import Quiz
 from app.quiz.service import QuizSummary
@@ -107,13 +108,6 @@ async def _version_numbers(session: AsyncSession, *, course_id: int) -> dict[int
         select(CourseVersion.id, CourseVersion.number).where(CourseVersion.course_id == course_id)
     )
     return dict(rows.all())
-
-
-async def cycle_started_at(session: AsyncSession, *, user_id: int, course_id: int) -> datetime | None:
-    """When the learner's current training cycle in the course began (None: the first and only cycle)."""
-    return await session.scalar(
-        select(Enrollment.cycle_started_at).where(Enrollment.user_id == user_id, Enrollment.course_id == course_id)
-    )
 
 
 async def mark_read(session: AsyncSession, *, user_id: int, course_id: int, lesson_slug: str, version_id: int) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.db import insert_or_update, insert_or_update_many, utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.progress import rules as progress_rules
+from app.progress.cycles import cycle_started_at
 from app.progress.models import Enrollment
 from app.quiz import scoring
 from app.quiz.models import Attempt, AttemptAnswer, Quiz, key_for_test
@@ -103,9 +104,7 @@ async def start_attempt(session: AsyncSession, *, user_id: int, course_id: int, 
 async def _resume_or_insert(session: AsyncSession, *, user_id: int, course_id: int, quiz: Quiz) -> Attempt | None:
     """The unfinished attempt, or a new one with the next number; None when another request took that number."""
     attempts = await list_attempts(session, user_id=user_id, course_id=course_id, lesson_slug=quiz.lesson_slug)
-    cycle_start = await session.scalar(
-        select(Enrollment.cycle_started_at).where(Enrollment.user_id == user_id, Enrollment.course_id == course_id)
-    )
+    cycle_start = await cycle_started_at(session, user_id=user_id, course_id=course_id)
     in_cycle = [a for a in attempts if progress_rules.in_cycle(a.started_at, cycle_start)]
     # An attempt left open in an earlier training cycle would not count once submitted: start afresh instead.
     unfinished = next((a for a in in_cycle if a.submitted_at is None and a.quiz_id == quiz.id), None)
