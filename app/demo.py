@@ -132,8 +132,11 @@ async def _backdate_completions(session: AsyncSession, rng: random.Random) -> No
     completions = (await session.execute(select(CourseCompletion.id, CourseCompletion.user_id,
                                                  CourseCompletion.course_id))).all()  # fmt: skip
     valid_months = dict((await session.execute(select(Course.id, Course.valid_months))).all())
-    for completion_id, user_id, course_id in completions:
-        when = utcnow() - timedelta(days=rng.randint(0, 20), hours=rng.randint(0, 8))
+    for index, (completion_id, user_id, course_id) in enumerate(sorted(completions)):
+        # Each completion in its own week (cycling through three), jittered inside its first six days: even two
+        # completions land on different days. How many there are depends on the drawn papers, so a purely random
+        # day could put them all on one.
+        when = utcnow() - timedelta(days=(7 * index + rng.randint(0, 5)) % 21, hours=rng.randint(0, 8))
         await session.execute(update(CourseCompletion).where(CourseCompletion.id == completion_id)
                               .values(completed_at=when))  # fmt: skip
         await session.execute(update(CourseStatus).where(CourseStatus.user_id == user_id,
