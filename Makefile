@@ -39,7 +39,7 @@ format: $(STAMP)
 
 i18n: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -o app/locale/messages.pot --no-location --sort-output --project kasuhara-lms .
-	$(BIN)/pybabel update -i app/locale/messages.pot -d app/locale --no-fuzzy-matching
+	$(BIN)/pybabel update -i app/locale/messages.pot -d app/locale --no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis tests/e2e/node_modules

@@ -21,7 +21,7 @@ from app.org.models import Department, ManagedDepartment
 from app.policies.models import Acknowledgment, CompanyDocument, DocumentVersion
 from app.progress.models import CourseCompletion, CourseStatus, Enrollment, LessonProgress, LessonReading
 from app.quiz.models import Attempt, AttemptAnswer, Quiz
-from app.users.models import PasswordSetToken, UserImport
+from app.users.models import PasswordSetToken, SlipBatch, UserImport
 
 __all__ = [
     "Acknowledgment",
@@ -56,6 +56,7 @@ __all__ = [
     "Reminder",
     "RosterStat",
     "SignInFailure",
+    "SlipBatch",
     "User",
     "UserImport",
     "UserSession",

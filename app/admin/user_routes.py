@@ -15,13 +15,14 @@ from app.core.deps import SessionDep, SettingsDep, require_role
 from app.core.errors import AppError
 from app.core.ids import page_number, parse_id
 from app.core.templating import render
-from app.users import imports, links, service
+from app.users import imports, links, service, slips
 from app.users.csv_import import MAX_BYTES as CSV_MAX_BYTES
 from app.users.schemas import UserForm
 
 router = APIRouter(prefix="/admin/users")
 Admin = Annotated[User, Depends(require_role(Role.ADMIN))]
 PER_PAGE = 50
+CHOOSER_LIMIT = 10_000
 
 
 async def _departments(db: SessionDep) -> list[tuple[int, str]]:
@@ -75,6 +76,7 @@ async def _edit_page(
         "departments": await _departments(db),
         "role_labels": service.ROLE_LABELS,
         "link": link,
+        "link_valid_until": (await slips.valid_links_until(db, user_ids=[user.id])).get(user.id) if user else None,
     }
     return render(request, "admin/user_edit.html", context, status_code=status_code)
 
@@ -194,27 +196,40 @@ def qr_svg(url: str) -> Markup:
 
 
 @router.get("/slips/choose")
-async def choose_slips(request: Request, db: SessionDep, _admin: Admin, department_id: int | None = None) -> Response:
-    rows, _ = await service.list_users(db, status="no_password", department_id=department_id, per_page=10_000)
+async def choose_slips(
+    request: Request, db: SessionDep, _admin: Admin, department_id: int | None = None, everyone: bool = False
+) -> Response:
+    rows, _ = await service.list_users(db, status="no_password", department_id=department_id, per_page=CHOOSER_LIMIT)
     context = {
         "rows": rows,
         "departments": await _departments(db),
         "department_id": department_id,
+        # Nobody is ticked unless the admin asks for everyone shown: a slip replaces that person's link.
+        "tick_all": everyone,
+        "links": await slips.valid_links_until(db, user_ids=[row.user.id for row in rows]),
+        "limit": slips.MAX_PER_BATCH,
     }
     return render(request, "admin/slips_choose.html", context)
 
 
-@router.post("/slips")
-async def print_slips(
+# The chooser lists up to CHOOSER_LIMIT people: every one of them may arrive ticked, and the service then says
+# how many may be printed at once (Starlette's default of 1,000 fields would answer with a bare 400 instead).
+@router.post("/slips/confirm", form_limits={"max_fields": CHOOSER_LIMIT + 10})
+async def confirm_slips(
     request: Request,
     db: SessionDep,
     admin: Admin,
-    settings: SettingsDep,
     user_ids: Annotated[list[int], Form()] = [],  # noqa: B006
 ) -> Response:
-    slips = await links.slips_for(db, actor=admin, user_ids=user_ids[:1000], settings=settings)
+    plan = await slips.confirm_slips(db, actor=admin, user_ids=user_ids)
+    return render(request, "admin/slips_confirm.html", {"plan": plan})
+
+
+@router.post("/slips/{batch_id:int}")
+async def print_slips(request: Request, batch_id: int, db: SessionDep, admin: Admin, settings: SettingsDep) -> Response:
+    printed = await slips.print_slips(db, actor=admin, batch_id=batch_id, settings=settings)
     context = {
-        "slips": [(link, department, qr_svg(link.url)) for link, department in slips],
+        "slips": [(link, department, qr_svg(link.url)) for link, department in printed],
         "base_url": settings.base_url.rstrip("/"),
     }
     return render(request, "admin/slips.html", context, headers={"Cache-Control": "no-store"})

@@ -19,7 +19,6 @@ from app.auth.models import User
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound
-from app.users import service
 from app.users.models import PasswordSetToken
 
 LINK_DAYS = 14
@@ -116,24 +115,3 @@ async def redeem_link(session: AsyncSession, *, token: str, password: str) -> Us
         raise NotFound("このリンクはすでに使われました。")
     await auth_service.set_password(session, user=user, password=password)
     return user
-
-
-async def slips_for(
-    session: AsyncSession, *, actor: User, user_ids: list[int], settings: Settings
-) -> list[tuple[IssuedLink, str | None]]:
-    """Fresh links for printed slips (one per person), with each person's department."""
-    paths = await service.department_paths(session)
-    users = list(
-        await session.scalars(
-            select(User).where(User.id.in_(user_ids), User.is_active.is_(True)).order_by(User.employee_number, User.id)
-        )
-    )
-    if not users:
-        raise InvalidInput("印刷する社員を選んでください(無効なユーザーは選べません)。")
-    return [
-        (
-            await issue_password_link(session, actor=actor, user=user, settings=settings, mail=False),
-            paths.get(user.department_id or 0),
-        )
-        for user in users
-    ]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, LargeBinary, String
+from sqlalchemy import JSON, Boolean, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, UTCDateTime, utcnow
@@ -34,3 +34,19 @@ class UserImport(Base):
     deactivate_missing: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SlipBatch(Base):
+    """One print run of password slips. The admin first sees exactly whose links it will issue and whose valid
+    links it will replace; printing claims the batch once, so reloading the printed page cannot void slips that
+    are already in people's hands, and nobody outside the confirmed list is touched."""
+
+    __tablename__ = "password_slip_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_ids: Mapped[list[int]] = mapped_column(JSON)
+    # Who had a valid link when the admin confirmed: printing refuses if anyone else has gained one since.
+    replaces_user_ids: Mapped[list[int]] = mapped_column(JSON)
+    printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

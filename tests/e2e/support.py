@@ -62,9 +62,11 @@ def answer_every_question(page) -> None:
 
 
 def print_slips(page, employee_number: str):
-    """On the slip chooser: tick only this employee and print; the popup with the printable slips."""
+    """On the slip chooser: tick only this employee, confirm, and print; the popup with the printable slips."""
     for box in page.locator("input[name=user_ids]").all():
         box.set_checked(employee_number in box.locator("xpath=ancestor::tr").inner_text())
+    page.get_by_role("button", name="確認へ進む").click()
+    page.get_by_role("heading", name="設定票の作成を確認").wait_for()
     with page.expect_popup() as popup:
         page.get_by_role("button", name=re.compile("設定票を作る")).click()
     slips = popup.value

@@ -125,6 +125,14 @@ def _sort_table(page) -> None:
     page.locator("#employee-table th[aria-sort]").wait_for()
 
 
+def _confirm_slips(page) -> None:
+    """The confirmation of a print run, for P1002 only (nothing is printed, so no link changes)."""
+    for box in page.locator("input[name=user_ids]").all():
+        box.set_checked("P1002" in box.locator("xpath=ancestor::tr").inner_text())
+    page.get_by_role("button", name="確認へ進む").click()
+    page.get_by_role("heading", name="設定票の作成を確認").wait_for()
+
+
 def _print_slips(page) -> object:
     """The printable slips, for P1001 only: a new slip voids the person's earlier links."""
     return print_slips(page, "P1001")
@@ -171,6 +179,7 @@ SCREENS = {
     "users-import": Screen("admin", "/admin/users/import/new"),
     "users-import-plan": Screen("admin", "{import-plan}"),
     "slips-choose": Screen("admin", "/admin/users/slips/choose"),
+    "slips-confirm": Screen("admin", "/admin/users/slips/choose", then=_confirm_slips),
     "slips": Screen("admin", "/admin/users/slips/choose", then=_print_slips),
     "audit-log": Screen("admin", "/admin/audit"),
     "outbox": Screen("admin", "/admin/outbox"),

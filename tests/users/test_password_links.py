@@ -12,8 +12,6 @@ from bs4 import BeautifulSoup
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.admin.user_routes import qr_svg
-from app.audit.models import AuditEvent
 from app.auth import service as auth_service
 from app.auth.models import User, UserSession
 from app.auth.routes import FAILED_SIGN_IN
@@ -244,60 +242,3 @@ async def test_two_submissions_of_one_link_cannot_both_succeed(
     assert auth_service.password_hash.verify(winners[0], user.password_hash)
     used = (await db.scalars(select(PasswordSetToken).execution_options(populate_existing=True))).one()
     assert used.used_at is not None
-
-
-# --- printed slips ---------------------------------------------------------------------------------------------
-
-
-async def test_slips_for_people_without_a_password(
-    app, admin_client: httpx.AsyncClient, db: AsyncSession, org: Org, test_settings
-) -> None:
-    departments = org.departments
-    s1 = await number_only(db, "S001", password=None, department_id=departments["第一課"].id)
-    s2 = await number_only(db, "S002", password=None, department_id=departments["営業部"].id)
-    await number_only(db, "S003", password=None, department_id=departments["店舗部"].id)
-    s4 = await number_only(db, "S004", password=None, department_id=departments["第一課"].id)
-    await number_only(db, "S005", password=None)
-    s4.is_active = False
-    await db.commit()
-
-    def numbers(page: BeautifulSoup) -> list[str]:
-        return [tr.find_all("td")[1].get_text() for tr in page.select("form[action='/admin/users/slips'] tbody tr")]
-
-    everyone = soup(await admin_client.get("/admin/users/slips/choose"))
-    assert numbers(everyone) == ["S001", "S002", "S003", "S005"]  # not S004 (inactive) nor anyone with a password
-    page = soup(await admin_client.get("/admin/users/slips/choose", params={"department_id": departments["営業部"].id}))
-    assert numbers(page) == ["S001", "S002"]  # 営業部 and the 第一課 below it
-    assert page.select_one("#department_id option[selected]").get_text() == "本社/営業部"
-    chosen = [box["value"] for box in page.select("input[name=user_ids][checked]")]
-    assert chosen == [str(s1.id), str(s2.id)]
-
-    response = await admin_client.post("/admin/users/slips", data={"user_ids": chosen})
-    assert response.status_code == 200 and response.headers["cache-control"] == "no-store"
-    slips = soup(response).select(".slip")
-    assert [slip.select_one(".slip-meta strong").get_text() for slip in slips] == ["S001", "S002"]
-    assert [slip.select_one(".slip-meta").get_text(strip=True).split("・")[-1].strip() for slip in slips] == [
-        "本社/営業部/第一課", "本社/営業部"]  # fmt: skip
-    paths = []
-    for slip in slips:
-        url = slip.select_one(".slip-url").get_text()
-        assert url.startswith(f"{test_settings.base_url}/password/")
-        # Drawn inline (the page's CSP needs no data: images): an SVG that is the QR code of this slip's own link.
-        qr = slip.select_one(".slip-qr[role=img]")
-        assert qr["aria-label"] == "パスワード設定用の QR コード"
-        assert qr.find("svg") is not None
-        assert qr.find("svg") == BeautifulSoup(str(qr_svg(url)), "html.parser").find("svg")
-        paths.append(link_path(url))
-    assert len(set(paths)) == 2
-    await db.commit()
-    audit = list(await db.scalars(select(AuditEvent.summary).where(AuditEvent.action == "user.password_link")))
-    assert sorted(audit) == ["店舗 花子 にパスワード設定リンクを発行"] * 2  # printed, not mailed
-
-    async with browser(app) as phone:
-        for path in paths:
-            assert (await choose(phone, path, NEW_PASSWORD)).status_code == 303
-            assert refused(await choose(phone, path, NEW_PASSWORD))
-    assert numbers(soup(await admin_client.get("/admin/users/slips/choose"))) == ["S003", "S005"]
-
-    nobody = await admin_client.post("/admin/users/slips", data={"user_ids": [str(s4.id)]})
-    assert nobody.status_code == 422 and message(nobody).startswith("印刷する社員を選んでください")

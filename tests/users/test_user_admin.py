@@ -539,7 +539,8 @@ ADMIN_REQUESTS = [
     ("POST", "/admin/users/{e2}/deactivate"),
     ("POST", "/admin/users/{e2}/password-link"),
     ("POST", "/admin/users/import"),
-    ("POST", "/admin/users/slips"),
+    ("POST", "/admin/users/slips/confirm"),
+    ("POST", "/admin/users/slips/1"),
 ]
 
 
