@@ -18,12 +18,12 @@ from app.certificates.models import Certificate
 from app.content import service as content_service
 from app.content.models import Course
 from app.core.db import utcnow
-from app.dashboard import stats
 from app.org import service as org_service
 from app.org.models import Department
 from app.org.scope import EVERYTHING
 from app.progress import service as progress_service
 from app.progress.models import CourseCompletion, CourseStatus
+from app.progress.recount import recount_completion_days
 from app.quiz import service as quiz_service
 
 DEMO_PASSWORD = "demo-password"
@@ -148,7 +148,7 @@ async def _backdate_completions(session: AsyncSession, rng: random.Random) -> No
                                                         Certificate.course_id == course_id)
                               .values(completed_at=when, issued_at=when, expires_at=expires))  # fmt: skip
     for course_id in {course_id for _id, _user, course_id in completions}:
-        await stats.recount_completion_days(session, course_id=course_id)
+        await recount_completion_days(session, course_id=course_id)
 
 
 async def create_demo(session: AsyncSession, *, seed: int = 7) -> list[DemoAccount]:

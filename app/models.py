@@ -6,20 +6,21 @@ from app.auth.models import ApiToken, SignInFailure, User, UserSession
 from app.certificates.models import Certificate
 from app.content.models import Asset, Course, CourseVersion, PackFile
 from app.core.db import Base
-from app.dashboard.models import (
+from app.counters.models import (
     CompletionDayStat,
     LessonStat,
     MisconceptionStat,
     QuestionStat,
-    Reminder,
     RosterStat,
     WrongAnswerStat,
 )
+from app.dashboard.models import Reminder
+from app.enrolments.models import Enrollment
 from app.lessons.models import Lesson
 from app.mail.models import OutboxMessage
 from app.org.models import Department, ManagedDepartment
 from app.policies.models import Acknowledgment, CompanyDocument, DocumentVersion
-from app.progress.models import CourseCompletion, CourseStatus, Enrollment, LessonProgress, LessonReading
+from app.progress.models import CourseCompletion, CourseStatus, LessonProgress, LessonReading
 from app.quiz.models import Attempt, AttemptAnswer, Quiz
 from app.users.models import PasswordSetToken, SlipBatch, UserImport
 

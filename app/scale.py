@@ -27,12 +27,12 @@ from app.auth.models import Role, User, UserSession
 from app.content import service as content_service
 from app.core.db import utcnow
 from app.core.templating import TIMEZONE
-from app.dashboard import stats
-from app.dashboard.models import CompletionDayStat, LessonStat, MisconceptionStat, QuestionStat, WrongAnswerStat
-from app.dashboard.stats import answer_key
+from app.counters.models import CompletionDayStat, LessonStat, MisconceptionStat, QuestionStat, WrongAnswerStat
+from app.counters.service import answer_key
 from app.demo import answer_form
 from app.org.models import Department, ManagedDepartment
 from app.progress.models import CourseCompletion, CourseStatus, LessonProgress
+from app.progress.recount import recount_roster
 from app.quiz import scoring
 from app.quiz.models import Attempt, AttemptAnswer, Quiz, key_for_test
 from app.quiz.service import paper_for, parse_answer
@@ -302,7 +302,7 @@ async def _history(session: AsyncSession, *, rng: random.Random, report: SeedRep
         ),
         report,
     )  # fmt: skip
-    await stats.recount_roster(session, course_id=course.id)
+    await recount_roster(session, course_id=course.id)
     await _insert(
         session,
         CompletionDayStat.__table__,

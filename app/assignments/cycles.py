@@ -15,8 +15,9 @@ from sqlalchemy.orm import aliased
 from app.assignments.models import Assignment
 from app.auth.models import User
 from app.core.clock import add_months
+from app.enrolments.models import Enrollment
 from app.org.models import Department
-from app.progress.models import CourseCompletion, CourseStatus, Enrollment
+from app.progress.models import CourseCompletion, CourseStatus
 
 
 def cycle_dates(first: Assignment, cycle: int) -> tuple[datetime, datetime | None]:

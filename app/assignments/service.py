@@ -15,9 +15,10 @@ from app.assignments.models import Assignment
 from app.auth.models import User
 from app.core.db import upsert_insert, utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound
+from app.enrolments.models import Enrollment
 from app.org.models import Department
 from app.org.scope import Scope
-from app.progress.models import Enrollment
+from app.progress.recount import recount_roster
 
 
 def _department_roster(course_id: int, user_ids: Sequence[int] | None) -> Select:
@@ -56,8 +57,6 @@ async def _upsert_roster(session: AsyncSession, rows: Select) -> None:
 
 async def sync_roster(session: AsyncSession, *, course_id: int, user_ids: Sequence[int] | None = None) -> None:
     """Bring enrollments of one course in line with its assignments (for some users, or everyone)."""
-    from app.dashboard import stats
-
     await _upsert_roster(session, _department_roster(course_id, user_ids))
     # Direct assignments run second so that their due date wins over the department's.
     await _upsert_roster(session, _direct_roster(course_id, user_ids))
@@ -65,7 +64,7 @@ async def sync_roster(session: AsyncSession, *, course_id: int, user_ids: Sequen
     if user_ids is not None:
         found = await session.scalars(select(User.department_id).where(User.id.in_(user_ids)).distinct())
         departments = [d for d in found if d is not None]
-    await stats.recount_roster(session, course_id=course_id, department_ids=departments)
+    await recount_roster(session, course_id=course_id, department_ids=departments)
 
 
 async def sync_user(session: AsyncSession, *, user_id: int) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.dashboard.models import (
+from app.counters.models import (
     CompletionDayStat,
     LessonStat,
     MisconceptionStat,

@@ -9,9 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
 from app.core.errors import NotFound
+from app.enrolments.models import Enrollment
 from app.org.models import Department
 from app.org.scope import Scope
-from app.progress.models import CourseStatus, Enrollment, LessonProgress
+from app.progress.models import CourseStatus, LessonProgress
 from app.quiz.models import Attempt
 
 

@@ -13,9 +13,10 @@ from app.core.config import Settings
 from app.core.templating import format_date
 from app.dashboard.models import Reminder
 from app.dashboard.roster import RosterFilter, Status, roster_query
+from app.enrolments.models import Enrollment
 from app.mail import service as mail_service
 from app.org.scope import Scope
-from app.progress.models import CourseStatus, Enrollment
+from app.progress.models import CourseStatus
 
 
 def compose(*, name: str, course_title: str, due_at: datetime | None, link: str) -> tuple[str, str]:

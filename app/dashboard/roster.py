@@ -11,9 +11,10 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.models import User
+from app.enrolments.models import Enrollment
 from app.org.models import Department
 from app.org.scope import Scope
-from app.progress.models import CourseStatus, Enrollment
+from app.progress.models import CourseStatus
 
 
 class Status(StrEnum):

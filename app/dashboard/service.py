@@ -10,7 +10,7 @@ from sqlalchemy import Integer, and_, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
-from app.dashboard.models import RosterStat
+from app.counters.models import RosterStat
 from app.dashboard.roster import SORTS, RosterFilter, is_overdue, roster_query, row_columns
 from app.org.models import Department
 from app.org.scope import Scope

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -50,12 +49,6 @@ class LessonState:
 def reading_counts(read_version_number: int, required_since: int | None) -> bool:
     """A reading counts unless the lesson changed later and its publisher asked everyone to read it again."""
     return required_since is None or read_version_number >= required_since
-
-
-def in_cycle(when: datetime | None, cycle_started_at: datetime | None) -> bool:
-    """An activity counts in the learner's current training cycle: every activity when there was only one cycle,
-    otherwise only what happened since the cycle began."""
-    return when is not None and (cycle_started_at is None or when >= cycle_started_at)
 
 
 @dataclass(frozen=True)

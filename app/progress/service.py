@@ -10,10 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.content.models import Course, CourseVersion
 from app.core.db import insert_or_update, utcnow
+from app.counters import service as counters
+from app.enrolments.cycles import cycle_started_at, in_cycle
+from app.enrolments.models import Enrollment
 from app.lessons.models import Lesson
 from app.progress import rules
-from app.progress.cycles import cycle_started_at
-from app.progress.models import CourseCompletion, CourseStatus, Enrollment, LessonProgress, LessonReading
+from app.progress.models import CourseCompletion, CourseStatus, LessonProgress, LessonReading
 from app.quiz.models import Quiz
 from app.quiz.service import QuizSummary
 
@@ -61,8 +63,6 @@ def _one_lesson(user_id: int, course_id: int, lesson_slug: str) -> tuple[ColumnE
 
 async def open_lesson(session: AsyncSession, *, user_id: int, course_id: int, lesson_slug: str) -> bool:
     """Record a visit to a lesson; True the first time this learner opens it."""
-    from app.dashboard import stats
-
     now = utcnow()
     first_time = await insert_or_update(
         session, LessonProgress,
@@ -71,7 +71,7 @@ async def open_lesson(session: AsyncSession, *, user_id: int, course_id: int, le
         conflict_columns=["user_id", "course_id", "lesson_slug"],
     )  # fmt: skip
     if first_time:
-        await stats.count_lesson_event(session, course_id=course_id, user_id=user_id, lesson_slug=lesson_slug,
+        await counters.count_lesson_event(session, course_id=course_id, user_id=user_id, lesson_slug=lesson_slug,
                                        event="opened")  # fmt: skip
     else:
         await session.execute(
@@ -113,8 +113,6 @@ async def _version_numbers(session: AsyncSession, *, course_id: int) -> dict[int
 async def mark_read(session: AsyncSession, *, user_id: int, course_id: int, lesson_slug: str, version_id: int) -> None:
     """Record that the lesson was read. The first reading is kept, unless the current version asked for the
     lesson to be read again since: then this reading replaces the outdated one."""
-    from app.dashboard import stats
-
     await open_lesson(session, user_id=user_id, course_id=course_id, lesson_slug=lesson_slug)
     since = (await session.scalar(select(CourseVersion.reread_since).where(CourseVersion.id == version_id)) or {}).get(
         lesson_slug
@@ -149,7 +147,7 @@ async def mark_read(session: AsyncSession, *, user_id: int, course_id: int, less
         .values(read_at=utcnow(), read_version_id=version_id)
     )
     if first_read.rowcount == 1:
-        await stats.count_lesson_event(session, course_id=course_id, user_id=user_id, lesson_slug=lesson_slug,
+        await counters.count_lesson_event(session, course_id=course_id, user_id=user_id, lesson_slug=lesson_slug,
                                        event="read")  # fmt: skip
     if first_read.rowcount == 1 or (reread is not None and reread.rowcount == 1):
         # The reading that counts from now on, kept for good: lesson_progress holds only the latest one.
@@ -200,12 +198,12 @@ async def course_progress(
         read_number = numbers.get(progress.read_version_id or 0, 0) if progress else 0
         read_at = progress.read_at if progress else None
         counts = read_at is not None and rules.reading_counts(read_number, version.reread_since.get(lesson.slug))
-        counts = counts and rules.in_cycle(read_at, enrollment.cycle_started_at if enrollment else None)
+        counts = counts and in_cycle(read_at, enrollment.cycle_started_at if enrollment else None)
         state = rules.LessonState(
             slug=lesson.slug,
             has_quiz=lesson.slug in quizzes,
             opened=progress is not None
-            and rules.in_cycle(progress.last_opened_at, enrollment.cycle_started_at if enrollment else None),
+            and in_cycle(progress.last_opened_at, enrollment.cycle_started_at if enrollment else None),
             read=counts,
             passed=bool(summary and summary.passed),
             reread_required=read_at is not None and not counts,
@@ -282,13 +280,12 @@ async def refresh(session: AsyncSession, *, user_id: int, course: Course, versio
     """Recompute a learner's standing after an activity: record completion once, keep course_status current,
     and move the dashboard's roster counters by what changed."""
     from app.certificates import service as certificates_service
-    from app.dashboard import stats
 
     progress = await progress_for(session, user_id=user_id, course=course, version=version)
     completed_now = await record_completion_if_met(session, user_id=user_id, progress=progress)
     if completed_now:
         progress = await progress_for(session, user_id=user_id, course=course, version=version)
-        await stats.count_completion(session, course_id=course.id, user_id=user_id, when=progress.completed_at)
+        await counters.count_completion(session, course_id=course.id, user_id=user_id, when=progress.completed_at)
         await certificates_service.issue(session, user_id=user_id, course=course, version=version,
                                          completed_at=progress.completed_at)  # type: ignore[arg-type]  # fmt: skip
     before = (await session.execute(
@@ -317,7 +314,7 @@ async def refresh(session: AsyncSession, *, user_id: int, course: Course, versio
             started_now = set_start.rowcount
     old_score = before.best_score if before else None
     new_score = values["best_score"]
-    await stats.adjust_roster(
+    await counters.adjust_roster(
         session, course_id=course.id, user_id=user_id, started=started_now, completed=int(completed_now),
         score_sum=(new_score or 0.0) - (old_score or 0.0),
         score_count=int(new_score is not None) - int(old_score is not None),

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import insert_or_update, insert_or_update_many, utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound
-from app.progress import rules as progress_rules
-from app.progress.cycles import cycle_started_at
-from app.progress.models import Enrollment
+from app.counters import service as counters
+from app.enrolments.cycles import cycle_started_at, in_cycle
+from app.enrolments.models import Enrollment
 from app.quiz import scoring
 from app.quiz.models import Attempt, AttemptAnswer, Quiz, key_for_test
 from app.quiz.paper import draw_paper
@@ -105,12 +105,12 @@ async def _resume_or_insert(session: AsyncSession, *, user_id: int, course_id: i
     """The unfinished attempt, or a new one with the next number; None when another request took that number."""
     attempts = await list_attempts(session, user_id=user_id, course_id=course_id, lesson_slug=quiz.lesson_slug)
     cycle_start = await cycle_started_at(session, user_id=user_id, course_id=course_id)
-    in_cycle = [a for a in attempts if progress_rules.in_cycle(a.started_at, cycle_start)]
+    this_cycle = [a for a in attempts if in_cycle(a.started_at, cycle_start)]
     # An attempt left open in an earlier training cycle would not count once submitted: start afresh instead.
-    unfinished = next((a for a in in_cycle if a.submitted_at is None and a.quiz_id == quiz.id), None)
+    unfinished = next((a for a in this_cycle if a.submitted_at is None and a.quiz_id == quiz.id), None)
     if unfinished is not None:
         return unfinished
-    if quiz.max_attempts and len(in_cycle) >= quiz.max_attempts:
+    if quiz.max_attempts and len(this_cycle) >= quiz.max_attempts:
         raise Conflict(f"受験できる回数({quiz.max_attempts} 回)をすべて使いました。")
     seed = secrets.randbelow(2**31)
     attempt = Attempt(
@@ -253,9 +253,7 @@ async def submit_attempt(
         row.credit, row.is_correct, row.misconceptions = result.credit, result.is_correct, result.misconceptions
         graded.append(row)
     await session.flush()
-    from app.dashboard import stats  # the counters managers' reports read
-
-    await stats.record_graded_answers(session, course_id=attempt.course_id, user_id=attempt.user_id, graded=[
+    await counters.record_graded_answers(session, course_id=attempt.course_id, user_id=attempt.user_id, graded=[
         (row.question_id, row.answer, bool(row.is_correct), list(row.misconceptions or [])) for row in graded
     ])  # fmt: skip
     total = scoring.score_attempt(results, pass_mark=quiz.pass_mark)
@@ -267,7 +265,7 @@ async def submit_attempt(
             )
         )  # fmt: skip
         if not passed_before:
-            await stats.count_lesson_event(session, course_id=attempt.course_id, user_id=attempt.user_id,
+            await counters.count_lesson_event(session, course_id=attempt.course_id, user_id=attempt.user_id,
                                            lesson_slug=attempt.lesson_slug, event="passed")  # fmt: skip
     await session.refresh(attempt)
     attempt.score, attempt.passed = total.percent, total.passed

@@ -11,12 +11,17 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.assignments.models import Assignment
+from app.assignments.service import sync_roster
 from app.audit import service as audit
 from app.auth import service as auth_service
 from app.auth.models import ApiToken, Role, User
 from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.enrolments.models import Enrollment
 from app.org.models import Department, ManagedDepartment
+from app.progress.recount import recount_roster
+from app.users.links import expire_links
 from app.users.schemas import UserForm
 
 ROLE_LABELS = {Role.LEARNER.value: "受講者", Role.MANAGER.value: "管理者", Role.ADMIN.value: "システム管理者"}
@@ -110,15 +115,9 @@ async def set_managed(session: AsyncSession, *, user: User, department_ids: set[
 async def resync_roster(session: AsyncSession, *, user_ids: set[int], department_ids: set[int]) -> None:
     """After people joined, moved, left or came back: enrollments for their new place, and the counters of
     every department they were or are in."""
-    from app.assignments.models import Assignment
-    from app.assignments.service import sync_roster
-    from app.dashboard import stats
-
     if not user_ids:
         return
     course_ids = set(await session.scalars(select(Assignment.course_id).distinct()))
-    from app.progress.models import Enrollment
-
     course_ids |= set(
         await session.scalars(select(Enrollment.course_id).where(Enrollment.user_id.in_(user_ids)).distinct())
     )
@@ -126,7 +125,7 @@ async def resync_roster(session: AsyncSession, *, user_ids: set[int], department
     departments = sorted(d for d in department_ids | now_in if d is not None)
     for course_id in sorted(course_ids):
         await sync_roster(session, course_id=course_id, user_ids=sorted(user_ids))
-        await stats.recount_roster(session, course_id=course_id, department_ids=departments)
+        await recount_roster(session, course_id=course_id, department_ids=departments)
 
 
 async def _check_unique(session: AsyncSession, *, user_id: int | None, form: UserForm) -> None:
@@ -229,8 +228,6 @@ async def update_user(session: AsyncSession, *, actor: User, user_id: int, form:
 
 async def set_active(session: AsyncSession, *, actor: User | None, user_id: int, active: bool) -> User:
     """Deactivate (cannot sign in, off the current rosters, history kept) or reactivate someone."""
-    from app.users.links import expire_links  # links imports this module, so not at the top
-
     user = await get_user(session, user_id=user_id)
     if actor is not None and user.id == actor.id and not active:
         raise Forbidden("自分自身は無効にできません。")

@@ -15,9 +15,10 @@ from app.certificates.models import Certificate
 from app.content import service as content_service
 from app.core.clock import add_months
 from app.core.db import utcnow
+from app.enrolments.models import Enrollment
 from app.org.scope import EVERYTHING
 from app.progress import service as progress_service
-from app.progress.models import CourseCompletion, CourseStatus, Enrollment, LessonProgress, LessonReading
+from app.progress.models import CourseCompletion, CourseStatus, LessonProgress, LessonReading
 from app.quiz import service as quiz_service
 from app.quiz.models import Attempt
 from tests.org_fixture import Org, read, take_test

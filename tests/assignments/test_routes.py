@@ -4,7 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assignments.models import Assignment
-from app.progress.models import Enrollment
+from app.enrolments.models import Enrollment
 from tests.conftest import sign_in
 from tests.org_fixture import Org
 

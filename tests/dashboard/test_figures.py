@@ -9,9 +9,9 @@ from app.assignments import service as assignment_service
 from app.core.db import utcnow
 from app.dashboard import analysis, service
 from app.dashboard.roster import RosterFilter, Status
+from app.enrolments.models import Enrollment
 from app.org import service as org_service
 from app.org.scope import EVERYTHING
-from app.progress.models import Enrollment
 from tests.conftest import make_user
 from tests.org_fixture import Org
 

@@ -292,7 +292,8 @@ async def test_a_substantive_revision_asks_everyone_to_pass_the_company_test_aga
     admin_client: httpx.AsyncClient, db: AsyncSession, admin: User
 ) -> None:
     from app.content.models import Course
-    from app.progress.models import CourseCompletion, Enrollment
+    from app.enrolments.models import Enrollment
+    from app.progress.models import CourseCompletion
     from tests.org_fixture import read, take_test
 
     staff = await _learner(db, "staff@example.com", "本社/店舗部")

@@ -20,7 +20,7 @@ from app.auth import service as auth_service
 from app.auth.models import User
 from app.content.models import Course
 from app.core.deps import SESSION_COOKIE, cookie_serializer
-from app.dashboard.models import LessonStat, QuestionStat, RosterStat
+from app.counters.models import LessonStat, QuestionStat, RosterStat
 from app.org import service as org_service
 from app.org.scope import EVERYTHING
 from app.quiz import service as quiz_service

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role, User
 from app.core.db import utcnow
+from app.counters.models import RosterStat
 from app.dashboard import service as dashboard_service
-from app.dashboard.models import RosterStat
 from app.dashboard.roster import RosterFilter
 from app.org.models import Department
 from app.org.scope import EVERYTHING

@@ -15,8 +15,9 @@ from app.audit.models import AuditEvent
 from app.audit.routes import router as audit_router
 from app.auth.models import Role, User, UserSession
 from app.core.templating import TIMEZONE
+from app.enrolments.models import Enrollment
 from app.org.models import Department, ManagedDepartment
-from app.progress.models import CourseStatus, Enrollment, LessonProgress
+from app.progress.models import CourseStatus, LessonProgress
 from app.quiz.models import Attempt
 from app.users import imports as users_imports
 from app.users import service as users_service
