@@ -35,9 +35,11 @@ def _run_in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run one unit of work in a transaction: all of it is stored, or none of it."""
 
     import app.models  # noqa: F401 - every model registered, so foreign keys between domains resolve
+    from app import subscriptions
     from app.core import logs
 
     logs.configure(get_settings().log_level)
+    subscriptions.install()
 
     async def main() -> T:
         engine = make_engine(get_settings())
@@ -138,12 +140,12 @@ def content_validate(paths: list[Path]) -> None:
 
 def _load_for_import(path: Path) -> Pack:
     """A validated pack from a folder or a .zip; prints every problem and exits otherwise."""
-    from app.content import versions
+    from app.authoring.drafts import pack_from_zip
     from app.content.errors import PackInvalid
     from app.content.pack import load_pack
 
     try:
-        return versions.pack_from_zip(path.read_bytes()) if path.suffix.lower() == ".zip" else load_pack(path)
+        return pack_from_zip(path.read_bytes()) if path.suffix.lower() == ".zip" else load_pack(path)
     except PackInvalid as error:
         typer.echo(f"✗ {path}: {error.message} 何も取り込んでいません。", err=True)
         for problem in error.errors:
@@ -161,23 +163,14 @@ def content_import(
     note: Annotated[str, typer.Option(help="what changed, shown in the version history")] = "",
 ) -> None:
     """Validate a pack completely, then store it as the course's next version (published, or as a draft)."""
-    from app.audit import service as audit
-    from app.content import service
+    from app.authoring import drafts
+    from app.authoring.schemas import Source
 
     pack = _load_for_import(path)
 
     async def work(session: AsyncSession) -> CourseVersion | None:
-        version = await service.import_pack(session, pack=pack, if_changed=if_changed, publish=publish, note=note)
-        if version is not None:
-            label = f"{pack.course.slug} 第{version.number}版"
-            state = "公開" if publish else "下書きとして保存"
-            await audit.record(session, actor=None, action="content.upload", target_type="course_version",
-                               target_id=version.id, summary=f"{label}を{state}(lms content import)",
-                               details={"path": str(path), "source_hash": pack.source_hash})  # fmt: skip
-            if publish:
-                await audit.record(session, actor=None, action="content.publish", target_type="course_version",
-                                   target_id=version.id, summary=f"{label}を公開")  # fmt: skip
-        return version
+        return await drafts.import_pack(session, pack=pack, source=Source.CLI, if_changed=if_changed,
+                                        publish=publish, note=note, origin=str(path))  # fmt: skip
 
     version = _run_in_session(work)
     if version is None:
@@ -198,8 +191,8 @@ def content_rollback(
     """Make an earlier published version of a course current again (nothing is deleted)."""
     from sqlalchemy import select
 
-    from app.audit import service as audit
-    from app.content import versions
+    from app.authoring import publication
+    from app.authoring.schemas import Source
     from app.content.models import Course, CourseVersion
     from app.core.errors import AppError
 
@@ -210,9 +203,7 @@ def content_rollback(
         )  # fmt: skip
         if version_id is None:
             raise typer.BadParameter(f"{course} の第{version}版はありません。")
-        await versions.rollback(session, version_id=version_id, actor_id=None)
-        await audit.record(session, actor=None, action="content.rollback", target_type="course_version",
-                           target_id=version_id, summary=f"{course} を第{version}版に戻す(CLI)")  # fmt: skip
+        await publication.rollback(session, version_id=version_id, actor=None, source=Source.CLI)
 
     try:
         _run_in_session(work)

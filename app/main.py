@@ -12,6 +12,7 @@ from sqlalchemy import text
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app import subscriptions
 from app.admin.content_routes import router as admin_content_router
 from app.admin.course_settings import router as course_settings_router
 from app.admin.user_routes import router as admin_users_router
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=scheduler.lifespan,
     )
     app.state.settings = settings
+    subscriptions.install()
     app.state.engine = make_engine(settings)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.schema_ok = False

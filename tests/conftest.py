@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from app.assignments import service as assignment_service
 from app.auth import service as auth_service
 from app.auth.models import Role, User
-from app.content import service as content_service
+from app.authoring import drafts
 from app.content.models import Course
 from app.content.pack import load_pack
 from app.core import migrate
@@ -136,7 +136,7 @@ async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWOR
 
 @pytest.fixture
 async def mini_course(db: AsyncSession) -> Course:
-    version = await content_service.import_pack(db, pack=load_pack(MINI_COURSE))
+    version = await drafts.import_pack(db, pack=load_pack(MINI_COURSE))
     await db.commit()
     assert version is not None
     course = await db.get(Course, version.course_id)

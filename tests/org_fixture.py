@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assignments import service as assignment_service
 from app.auth.models import Role, User
+from app.authoring import drafts
 from app.content import service as content_service
 from app.content.models import Course
 from app.content.pack import load_pack
@@ -81,7 +82,7 @@ async def read(db: AsyncSession, user: User, course: Course, lesson_slug: str) -
 
 @pytest.fixture
 async def org(db: AsyncSession, tmp_path: Path) -> Org:
-    version = await content_service.import_pack(db, pack=load_pack(pack_without_final_test(tmp_path)))
+    version = await drafts.import_pack(db, pack=load_pack(pack_without_final_test(tmp_path)))
     course = await db.get(Course, version.course_id)
     departments = {
         "本社": await org_service.ensure_path(db, path="本社"),

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import demo
 from app.auth.models import User
+from app.authoring import drafts
 from app.content import service as content_service
 from app.content.pack import load_pack
 from app.progress.models import CourseCompletion, LessonProgress
@@ -19,7 +20,7 @@ async def test_demo_organisation_has_the_promised_accounts_and_varied_progress(
     db: AsyncSession, client: httpx.AsyncClient
 ) -> None:
     for pack in ("kasuhara-basics", "kasuhara-practice"):
-        await content_service.import_pack(db, pack=load_pack(CONTENT / pack))
+        await drafts.import_pack(db, pack=load_pack(CONTENT / pack))
     assert await demo.is_empty(db)
     accounts = await demo.create_demo(db)
     await db.commit()

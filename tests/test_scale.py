@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import scale
 from app.auth.models import User
+from app.authoring import drafts
 from app.content import service as content_service
 from app.content.pack import load_pack
 from app.core.db import utcnow
@@ -20,7 +21,7 @@ CONTENT = Path(__file__).resolve().parents[1] / "content"
 
 
 async def test_seeded_organisation_is_consistent(db: AsyncSession) -> None:
-    await content_service.import_pack(db, pack=load_pack(CONTENT / "kasuhara-basics"))
+    await drafts.import_pack(db, pack=load_pack(CONTENT / "kasuhara-basics"))
     report = await scale.seed(db, employees=300)
     await db.commit()
     assert report.departments == 610

@@ -11,11 +11,12 @@ from fastapi.responses import RedirectResponse, Response
 
 from app.audit import service as audit
 from app.auth.models import Role, User
+from app.authoring import compare as comparing
+from app.authoring import drafts, editing, history, publication
+from app.authoring.schemas import Source
 from app.content import service as content_service
-from app.content import versions
 from app.content.archive import ArchiveLimits
 from app.content.errors import ContentError, PackInvalid
-from app.content.pack import FRONT_MATTER, load_pack_files
 from app.core.deps import SessionDep, require_role
 from app.core.errors import NotFound
 from app.core.templating import is_htmx, render
@@ -43,7 +44,7 @@ async def _overview(
     message: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    courses = await versions.list_courses_for_admin(db)
+    courses = await history.list_courses_for_admin(db)
     context = {"courses": courses, "errors": errors or [], "message": message, "limit_mb": UPLOAD_LIMIT // 1_000_000}
     return render(request, "admin/content.html", context, status_code=status_code)
 
@@ -72,24 +73,14 @@ async def upload(
             request, db, errors=[ContentError("upload", None, "ファイルを選んでください")], status_code=422
         )
     try:
-        parsed = versions.pack_from_zip(data)
+        version = await drafts.upload_zip(db, data=data, filename=pack.filename, actor=admin, note=note)
     except PackInvalid as error:
         return await _overview(request, db, errors=error.errors, message=error.message, status_code=422)
-    version = await content_service.store_pack(db, pack=parsed, actor_id=admin.id, note=note)
-    await audit.record(
-        db,
-        actor=admin,
-        action="content.upload",
-        target_type="course_version",
-        target_id=version.id,
-        summary=f"{parsed.course.slug} 第{version.number}版(下書き)を ZIP から取り込み",
-        details={"filename": pack.filename, "bytes": len(data), "source_hash": parsed.source_hash},
-    )
     return RedirectResponse(f"/admin/content/versions/{version.id}?uploaded=1", status_code=303)
 
 
 @router.get("/courses/{course_id}")
-async def history(request: Request, course_id: int, db: SessionDep, _admin: Admin) -> Response:
+async def history_page(request: Request, course_id: int, db: SessionDep, _admin: Admin) -> Response:
     rows = await _versions_or_404(db, course_id)
     # Rollbacks move the current version without creating one: the log of switches says when and by whom.
     switches = await audit.events_for(db, target_type="course_version", target_ids=[row.version.id for row in rows],
@@ -100,8 +91,8 @@ async def history(request: Request, course_id: int, db: SessionDep, _admin: Admi
     return render(request, "admin/history.html", context)
 
 
-async def _versions_or_404(db: SessionDep, course_id: int) -> list[versions.VersionRow]:
-    rows = await versions.list_versions(db, course_id=course_id)
+async def _versions_or_404(db: SessionDep, course_id: int) -> list[history.VersionRow]:
+    rows = await history.list_versions(db, course_id=course_id)
     if not rows:  # every draft of a never-published course was discarded: the pages below had nothing to show
         raise NotFound("このコースには版がありません。")
     return rows
@@ -116,7 +107,7 @@ async def compare(
     if old not in ids or new not in ids:
         new = new if new in ids else ids[0]
         old = old if old in ids else (ids[1] if len(ids) > 1 else ids[0])
-    diffs = await versions.compare(db, old_version_id=old, new_version_id=new)
+    diffs = await comparing.compare(db, old_version_id=old, new_version_id=new)
     by_id = {row.version.id: row.version for row in rows}
     context = {"rows": rows, "course_id": course_id, "old": by_id[old], "new": by_id[new], "diffs": diffs}
     return render(request, "admin/compare.html", context)
@@ -130,12 +121,12 @@ async def _version_page(
     errors: list[ContentError] | None = None,
     status_code: int = 200,
 ) -> Response:
-    course, version = await versions.get_version(db, version_id=version_id)
+    course, version = await content_service.course_of_version(db, version_id=version_id)
     lessons = await lessons_service.list_lessons(db, version_id=version.id)
     quizzes = await quiz_service.quizzes_of_version(db, version_id=version.id)
-    changed = await versions.changed_lessons(db, old_version_id=course.current_version_id, new_version_id=version.id)
+    changed = await publication.changed_lessons(db, old_version_id=course.current_version_id, new_version_id=version.id)
     # Versions imported before files were kept have none: they can be previewed, not edited.
-    paths = await versions.stored_paths(db, version_id=version.id)
+    paths = await editing.stored_paths(db, version_id=version.id)
     replaceable = [path for path in paths if path.endswith((".md", ".yaml", ".yml")) and path != "course.yaml"]
     context = {
         "course": course,
@@ -158,52 +149,22 @@ async def version_page(request: Request, version_id: int, db: SessionDep, _admin
 
 @router.post("/versions/{version_id}/publish")
 async def publish(version_id: int, db: SessionDep, admin: Admin, reread: Annotated[bool, Form()] = False) -> Response:
-    course, version = await versions.get_version(db, version_id=version_id)
-    changed = await versions.publish(db, version_id=version_id, actor_id=admin.id, reread_changed=reread)
-    await audit.record(
-        db,
-        actor=admin,
-        action="content.publish",
-        target_type="course_version",
-        target_id=version.id,
-        summary=f"{course.slug} 第{version.number}版を公開" + ("(変更レッスンの再読を要求)" if reread else ""),
-        details={"changed_lessons": changed, "reread": version.reread_slugs},
-    )
+    course, version = await content_service.course_of_version(db, version_id=version_id)
+    await publication.publish(db, version_id=version_id, actor=admin, reread_changed=reread)
     return RedirectResponse(f"/admin/content/courses/{course.id}?published={version.number}", status_code=303)
 
 
 @router.post("/versions/{version_id}/rollback")
 async def rollback(version_id: int, db: SessionDep, admin: Admin) -> Response:
-    course, version = await versions.get_version(db, version_id=version_id)
-    previous = course.current_version_id
-    await versions.rollback(db, version_id=version_id, actor_id=admin.id)
-    await audit.record(
-        db,
-        actor=admin,
-        action="content.rollback",
-        target_type="course_version",
-        target_id=version.id,
-        summary=f"{course.slug} を第{version.number}版に戻す",
-        details={"from_version_id": previous},
-    )
-    return RedirectResponse(f"/admin/content/courses/{course.id}?rolled_back={version.number}", status_code=303)
+    version = await publication.rollback(db, version_id=version_id, actor=admin, source=Source.WEB)
+    return RedirectResponse(f"/admin/content/courses/{version.course_id}?rolled_back={version.number}", status_code=303)
 
 
 @router.post("/versions/{version_id}/discard")
 async def discard(version_id: int, db: SessionDep, admin: Admin) -> Response:
-    course, version = await versions.get_version(db, version_id=version_id)
-    number = version.number
-    await versions.discard_draft(db, version_id=version_id)
-    await audit.record(
-        db,
-        actor=admin,
-        action="content.discard",
-        target_type="course_version",
-        target_id=version_id,
-        summary=f"{course.slug} 第{number}版(下書き)を削除",
-    )
+    course, _version = await drafts.discard_draft(db, version_id=version_id, actor=admin)
     # After the only draft of a never-published course there is no history left to show (it was a 500).
-    remaining = await versions.list_versions(db, course_id=course.id)
+    remaining = await history.list_versions(db, course_id=course.id)
     target = f"/admin/content/courses/{course.id}" if remaining else "/admin/content"
     return RedirectResponse(target, status_code=303)
 
@@ -227,27 +188,17 @@ async def replace_file(
             status_code=413,
         )
     try:
-        draft = await versions.draft_with_file(
-            db, base_version_id=version_id, path=path, data=data, actor_id=admin.id, note=f"{path} を置き換え"
+        draft = await drafts.replace_file(
+            db, base_version_id=version_id, path=path, data=data, filename=file.filename, actor=admin
         )
     except PackInvalid as error:
         return await _version_page(request, db, version_id, errors=error.errors, status_code=422)
-    course, _ = await versions.get_version(db, version_id=draft.id)
-    await audit.record(
-        db,
-        actor=admin,
-        action="content.upload",
-        target_type="course_version",
-        target_id=draft.id,
-        summary=f"{course.slug} 第{draft.number}版(下書き): {path} を置き換え",
-        details={"path": path, "filename": file.filename, "base_version_id": version_id},
-    )
     return RedirectResponse(f"/admin/content/versions/{draft.id}?uploaded=1", status_code=303)
 
 
 @router.get("/versions/{version_id}/lessons/{slug}")
 async def preview_lesson(request: Request, version_id: int, slug: str, db: SessionDep, _admin: Admin) -> Response:
-    course, version = await versions.get_version(db, version_id=version_id)
+    course, version = await content_service.course_of_version(db, version_id=version_id)
     lesson = await lessons_service.get_lesson(db, version_id=version.id, slug=slug)
     lessons = await lessons_service.list_lessons(db, version_id=version.id)
     previous, following = lessons_service.neighbours(lessons, slug)
@@ -257,7 +208,7 @@ async def preview_lesson(request: Request, version_id: int, slug: str, db: Sessi
 
 @router.get("/versions/{version_id}/quizzes/{slug}")
 async def preview_quiz(request: Request, version_id: int, slug: str, db: SessionDep, _admin: Admin) -> Response:
-    course, version = await versions.get_version(db, version_id=version_id)
+    course, version = await content_service.course_of_version(db, version_id=version_id)
     quizzes = await quiz_service.quizzes_of_version(db, version_id=version.id)
     quiz = quizzes.get(None if slug == "final" else slug)
     if quiz is None:
@@ -287,43 +238,28 @@ def _misconceptions_by_question(records: list[dict[str, Any]], labels: dict[str,
     return found
 
 
-async def _editor_context(db: SessionDep, version_id: int, slug: str) -> dict[str, Any]:
-    course, version = await versions.get_version(db, version_id=version_id)
-    files = await versions.pack_files(db, version_id=version.id)
-    source = next((s for s in versions.lesson_sources(files) if s.slug == slug), None)
-    if source is None:
-        raise NotFound("レッスンが見つかりません。")
-    return {"course": course, "version": version, "source": source, "files": files}
+async def _editor_page(
+    request: Request,
+    db: SessionDep,
+    version_id: int,
+    editor: editing.LessonEditor,
+    text: str,
+    *,
+    problems: list[ContentError] | None = None,
+    block: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    course, version = await content_service.course_of_version(db, version_id=version_id)
+    preview, found = editor.preview(text)
+    context = {"course": course, "version": version, "source": editor.source, "text": text,
+               "preview_html": preview, "problems": found if problems is None else problems}  # fmt: skip
+    return render(request, "admin/edit_lesson.html", context, block=block, status_code=status_code)
 
 
 @router.get("/versions/{version_id}/lessons/{slug}/edit")
 async def edit_lesson(request: Request, version_id: int, slug: str, db: SessionDep, _admin: Admin) -> Response:
-    context = await _editor_context(db, version_id, slug)
-    preview, problems = _preview(context, context["source"].text)
-    return render(
-        request,
-        "admin/edit_lesson.html",
-        {**context, "text": context["source"].text, "preview_html": preview, "problems": problems},
-    )
-
-
-def _preview(context: dict[str, Any], text: str) -> tuple[str, list[ContentError]]:
-    """The lesson as learners would see it, and the problems the whole pack would have with this text."""
-    files = dict(context["files"])
-    files[context["source"].file] = versions.lesson_file_text(text).encode("utf-8")
-    problems: list[ContentError] = []
-    try:
-        load_pack_files(files, name=context["course"].slug)
-    except PackInvalid as error:
-        problems = error.errors
-    # Only the lesson is edited, so the stored course.yaml holds its variables: taken from the pack being checked,
-    # they were lost whenever the text had any problem, and the preview showed {{ name }} instead of the value.
-    variables = versions.stored_variables(context["files"])
-    version_id = context["version"].id
-    html = versions.preview_markdown(
-        text, variables=variables, resolve=lambda src: content_service.asset_url(version_id, src)
-    )
-    return html, problems
+    editor = await editing.open_lesson(db, version_id=version_id, slug=slug)
+    return await _editor_page(request, db, version_id, editor, editor.source.text)
 
 
 @router.post("/versions/{version_id}/lessons/{slug}/preview")
@@ -335,15 +271,8 @@ async def live_preview(
     _admin: Admin,
     text: Annotated[str, Form(max_length=1_000_000)] = "",
 ) -> Response:
-    context = await _editor_context(db, version_id, slug)
-    preview, problems = _preview(context, text)
-    block = "preview" if is_htmx(request) else None
-    return render(
-        request,
-        "admin/edit_lesson.html",
-        {**context, "text": text, "preview_html": preview, "problems": problems},
-        block=block,
-    )
+    editor = await editing.open_lesson(db, version_id=version_id, slug=slug)
+    return await _editor_page(request, db, version_id, editor, text, block="preview" if is_htmx(request) else None)
 
 
 @router.post("/versions/{version_id}/lessons/{slug}/edit")
@@ -356,45 +285,11 @@ async def save_lesson(
     text: Annotated[str, Form(max_length=1_000_000)] = "",
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    context = await _editor_context(db, version_id, slug)
-    source = context["source"]
-    if not FRONT_MATTER.match(versions.lesson_file_text(text)):
-        problems = [
-            ContentError(
-                source.file, 1, "先頭の --- で囲んだ front matter(title, summary, minutes)を消さないでください"
-            )
-        ]
-        preview, _ = _preview(context, text)
-        return render(
-            request,
-            "admin/edit_lesson.html",
-            {**context, "text": text, "preview_html": preview, "problems": problems},
-            status_code=422,
-        )
+    editor = await editing.open_lesson(db, version_id=version_id, slug=slug)
     try:
-        draft = await versions.draft_with_file(
-            db,
-            base_version_id=version_id,
-            path=source.file,
-            data=versions.lesson_file_text(text).encode("utf-8"),
-            actor_id=admin.id,
-            note=note or f"{source.title} を編集",
+        draft = await drafts.save_lesson(
+            db, base_version_id=version_id, source=editor.source, text=text, actor=admin, note=note
         )
     except PackInvalid as error:
-        preview, _ = _preview(context, text)
-        return render(
-            request,
-            "admin/edit_lesson.html",
-            {**context, "text": text, "preview_html": preview, "problems": error.errors},
-            status_code=422,
-        )
-    await audit.record(
-        db,
-        actor=admin,
-        action="content.edit",
-        target_type="course_version",
-        target_id=draft.id,
-        summary=f"{context['course'].slug} 第{draft.number}版(下書き): 「{source.title}」を編集",
-        details={"path": source.file, "base_version_id": version_id},
-    )
+        return await _editor_page(request, db, version_id, editor, text, problems=error.errors, status_code=422)
     return RedirectResponse(f"/admin/content/versions/{draft.id}?edited={slug}", status_code=303)

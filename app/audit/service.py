@@ -29,6 +29,7 @@ ACTION_LABELS = {
     "user.deactivate": "無効化",
     "user.reactivate": "再有効化",
     "user.password_link": "パスワード設定リンクの発行",
+    "user.password_slips": "パスワード設定票の作成",
     "document.publish": "方針・マニュアルの公開",
     "document.remind": "方針・マニュアルの確認依頼",
     "course.settings": "コース設定の変更",

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.assignments import cycles
 from app.assignments import service as assignments_service
 from app.auth.models import User
-from app.content import service as content_service
-from app.content import versions
+from app.authoring import drafts
+from app.authoring.schemas import Source
 from app.content.errors import PackInvalid
 from app.content.models import Course
 from app.content.pack import Pack, load_pack_files
@@ -90,10 +90,11 @@ async def publish_test(
     without a department too, when it is everyone). A version that asks everyone to acknowledge again also asks
     everyone who had passed to read and pass again, as a new training cycle of the course."""
     pack = build_pack(kind=document.kind, title=version.title, markdown=version.markdown, test_yaml=test_yaml)
-    course_version = await content_service.store_pack(session, pack=pack, actor_id=actor.id,
-                                                      note=f"文書 第{version.number}版")  # fmt: skip
-    await versions.publish(session, version_id=course_version.id, actor_id=actor.id,
-                           reread_changed=version.requires_ack)  # fmt: skip
+    course_version = await drafts.import_pack(
+        session, pack=pack, source=Source.DOCUMENTS, actor=actor, reread_changed=version.requires_ack,
+        note=f"文書 第{version.number}版",
+    )  # fmt: skip
+    assert course_version is not None  # stored unconditionally (no if_changed)
     course = await session.get(Course, course_version.course_id)
     assert course is not None
     if version.requires_ack and document.course_id == course.id:

@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.authoring.events import CurrentVersionChanged
+from app.content import service as content_service
 from app.content.models import Course, CourseVersion
 from app.core.db import insert_or_update, utcnow
 from app.counters import service as counters
@@ -347,11 +349,29 @@ async def progress_for(
 
 async def my_courses(session: AsyncSession, *, user_id: int) -> list[CourseProgress]:
     """The courses assigned to the learner, each with its progress, in assignment order."""
-    from app.content import service as content_service
-
     enrolled = set(await enrolled_course_ids(session, user_id=user_id))
     return [
         await progress_for(session, user_id=user_id, course=course, version=version)
         for course, version in await content_service.list_courses(session)
         if course.id in enrolled
     ]
+
+
+async def refresh_learners(session: AsyncSession, *, course_id: int) -> int:
+    """Recompute the standing of every learner who has started and not completed the course against its current
+    version, so dashboards reflect added, removed or to-be-reread lessons at once. Completions are history and
+    never move."""
+    course, version = await content_service.get_course_by_id(session, course_id=course_id)
+    user_ids = list(
+        await session.scalars(
+            select(CourseStatus.user_id).where(CourseStatus.course_id == course.id, CourseStatus.completed_at.is_(None))
+        )
+    )
+    for user_id in user_ids:
+        await refresh(session, user_id=user_id, course=course, version=version)
+    return len(user_ids)
+
+
+async def follow_current_version(session: AsyncSession, event: CurrentVersionChanged) -> None:
+    """Standings follow a course to its new current version (subscribed in app/subscriptions.py)."""
+    await refresh_learners(session, course_id=event.course_id)

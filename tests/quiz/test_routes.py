@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
-from app.content import service as content_service
+from app.authoring import drafts
 from app.content.models import Course
 from app.content.pack import load_pack
 from app.quiz.models import Attempt, AttemptAnswer, Quiz
@@ -165,7 +165,7 @@ async def test_attempts_stay_pinned_to_the_version_they_were_taken_on(
     shutil.copytree(MINI_COURSE, edited)
     quiz_file = edited / "quizzes/01-basics.yaml"
     quiz_file.write_text(quiz_file.read_text().replace("判断の2つの軸は?", "カスハラを判断する2つの軸は何ですか。"))
-    version = await content_service.import_pack(db, pack=load_pack(edited))
+    version = await drafts.import_pack(db, pack=load_pack(edited))
     await db.commit()
     assert version is not None and version.number == 2
 

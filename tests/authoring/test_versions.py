@@ -9,8 +9,9 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
+from app.authoring import compare as comparing
+from app.authoring import drafts, editing, publication
 from app.content import service as content_service
-from app.content import versions
 from app.content.models import Course, CourseVersion, PackFile
 from app.content.pack import load_pack, load_pack_files
 from app.core.errors import Conflict, NotFound
@@ -22,14 +23,14 @@ from tests.conftest import MINI_COURSE
 
 
 async def draft(db: AsyncSession, files: dict[str, bytes]) -> CourseVersion:
-    version = await content_service.store_pack(db, pack=load_pack_files(files, name="test"))
+    version = await drafts.store_pack(db, pack=load_pack_files(files, name="test"))
     await db.commit()
     return version
 
 
 async def publish(db: AsyncSession, files: dict[str, bytes], *, reread: bool) -> CourseVersion:
     version = await draft(db, files)
-    await versions.publish(db, version_id=version.id, actor_id=None, reread_changed=reread)
+    await publication.publish(db, version_id=version.id, actor=None, reread_changed=reread)
     await db.commit()
     return version
 
@@ -53,12 +54,12 @@ async def test_changed_lessons_compares_text_not_the_version_in_asset_urls(
     same = await draft(db, pack_files())
     changed = await draft(db, with_new_lesson(revised()))
 
-    assert await versions.changed_lessons(db, old_version_id=first_id, new_version_id=same.id) == []
-    assert await versions.changed_lessons(db, old_version_id=first_id, new_version_id=changed.id) == [
+    assert await publication.changed_lessons(db, old_version_id=first_id, new_version_id=same.id) == []
+    assert await publication.changed_lessons(db, old_version_id=first_id, new_version_id=changed.id) == [
         "records",
         "responses",
     ]
-    assert await versions.changed_lessons(db, old_version_id=None, new_version_id=same.id) == [
+    assert await publication.changed_lessons(db, old_version_id=None, new_version_id=same.id) == [
         "basics",
         "glossary",
         "responses",
@@ -71,7 +72,7 @@ async def test_a_changed_image_reference_is_a_change(db: AsyncSession, mini_cour
     )
     other = await draft(db, files | {"images/new.svg": pack_files()["images/flow.svg"]})
 
-    assert await versions.changed_lessons(
+    assert await publication.changed_lessons(
         db, old_version_id=mini_course.current_version_id, new_version_id=other.id
     ) == ["basics"]
 
@@ -119,11 +120,11 @@ async def test_a_version_cannot_be_compared_with_another_courses(db: AsyncSessio
     other = await draft(db, edited(pack_files(), "course.yaml", "slug: mini-course", "slug: other-course"))
 
     with pytest.raises(NotFound):
-        await versions.compare(db, old_version_id=mini_course.current_version_id, new_version_id=other.id)
+        await comparing.compare(db, old_version_id=mini_course.current_version_id, new_version_id=other.id)
 
 
 def test_an_uploaded_zip_is_the_same_pack_as_its_folder() -> None:
-    from_zip = versions.pack_from_zip(make_zip(pack_files(), folder="mini-course/"))
+    from_zip = drafts.pack_from_zip(make_zip(pack_files(), folder="mini-course/"))
     from_folder = load_pack(MINI_COURSE)
 
     assert from_zip.source_hash == from_folder.source_hash
@@ -148,7 +149,7 @@ async def test_a_version_whose_files_were_not_kept_can_be_previewed_but_not_edit
         "この版には元のファイルが保存されていません"
     )
     with pytest.raises(Conflict):
-        await versions.pack_files(db, version_id=first_id)
+        await editing.pack_files(db, version_id=first_id)
 
 
 async def test_a_course_with_drafts_only_is_listed_as_unpublished(
@@ -173,6 +174,6 @@ async def test_a_draft_older_than_a_later_publication_cannot_be_published(
     newer = await publish(db, edited(revised(), RESPONSES_FILE, "## 対応の流れ", "## 対応の流れ（改訂）"), reread=False)
     newer_id, newer_number, stale_id = newer.id, newer.number, stale.id
     with pytest.raises(Conflict, match=f"第{newer_number}版より古い内容です"):
-        await versions.publish(db, version_id=stale_id, actor_id=None, reread_changed=True)
+        await publication.publish(db, version_id=stale_id, actor=None, reread_changed=True)
     await db.rollback()
     assert (await db.get(Course, course_id)).current_version_id == newer_id

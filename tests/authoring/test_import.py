@@ -4,7 +4,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.content import service
+from app.authoring import drafts
 from app.content.models import Course, CourseVersion
 from app.content.pack import load_pack
 from app.lessons.models import Lesson
@@ -13,7 +13,7 @@ from tests.conftest import MINI_COURSE
 
 
 async def test_import_creates_a_version_with_lessons_quizzes_and_final_test(db: AsyncSession) -> None:
-    version = await service.import_pack(db, pack=load_pack(MINI_COURSE))
+    version = await drafts.import_pack(db, pack=load_pack(MINI_COURSE))
     await db.commit()
     assert version is not None and version.number == 1
     course = await db.scalar(select(Course).where(Course.slug == "mini-course"))
@@ -33,13 +33,13 @@ async def test_import_creates_a_version_with_lessons_quizzes_and_final_test(db: 
 async def test_unchanged_pack_is_skipped_and_a_changed_one_becomes_the_next_version(
     db: AsyncSession, tmp_path: Path
 ) -> None:
-    await service.import_pack(db, pack=load_pack(MINI_COURSE))
-    assert await service.import_pack(db, pack=load_pack(MINI_COURSE), if_changed=True) is None
+    await drafts.import_pack(db, pack=load_pack(MINI_COURSE))
+    assert await drafts.import_pack(db, pack=load_pack(MINI_COURSE), if_changed=True) is None
     edited = tmp_path / "pack"
     shutil.copytree(MINI_COURSE, edited)
     lesson = edited / "lessons/02-responses.md"
     lesson.write_text(lesson.read_text() + "\n追記です。\n")
-    second = await service.import_pack(db, pack=load_pack(edited), if_changed=True)
+    second = await drafts.import_pack(db, pack=load_pack(edited), if_changed=True)
     await db.commit()
     assert second is not None and second.number == 2
     count = await db.scalar(select(func.count(CourseVersion.id)))
@@ -52,7 +52,7 @@ async def test_unchanged_pack_is_skipped_and_a_changed_one_becomes_the_next_vers
 async def test_lessons_are_served_from_the_database_not_the_disk(db: AsyncSession, tmp_path: Path) -> None:
     pack_dir = tmp_path / "pack"
     shutil.copytree(MINI_COURSE, pack_dir)
-    version = await service.import_pack(db, pack=load_pack(pack_dir))
+    version = await drafts.import_pack(db, pack=load_pack(pack_dir))
     await db.commit()
     shutil.rmtree(pack_dir)
     lesson = await db.scalar(select(Lesson).where(Lesson.version_id == version.id, Lesson.slug == "basics"))
