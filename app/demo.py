@@ -24,6 +24,7 @@ from app.org.scope import EVERYTHING
 from app.progress import service as progress_service
 from app.progress.models import CourseCompletion, CourseStatus
 from app.progress.recount import recount_completion_days
+from app.quiz import registry
 from app.quiz import service as quiz_service
 
 DEMO_PASSWORD = "demo-password"
@@ -69,34 +70,13 @@ async def is_empty(session: AsyncSession) -> bool:
     return not await session.scalar(select(func.count(User.id)))
 
 
-def answer_form(definition: dict[str, Any], *, correct: bool, rng: random.Random) -> dict[str, list[str]]:
-    """Form values a learner would send: the right answer, or a plausible wrong one."""
-    kind = definition["type"]
-    if kind == "single":
-        ids = [c["id"] for c in definition["choices"] if bool(c.get("correct")) == correct]
-        return {"answer": [rng.choice(ids)]}
-    if kind == "multiple":
-        right = [c["id"] for c in definition["choices"] if c.get("correct")]
-        wrong = [c["id"] for c in definition["choices"] if not c.get("correct")]
-        return {"answer": right if correct or not wrong else [*right[:-1], wrong[0]]}
-    if kind == "true_false":
-        return {"answer": ["true" if definition["answer"] == correct else "false"]}
-    if kind == "ordering":
-        steps = [s["id"] for s in definition["steps"]]
-        order = steps if correct else steps[1:] + steps[:1]
-        return {f"position-{step}": [str(order.index(step) + 1)] for step in steps}
-    ratings = ("best",) if correct else ("risky", "harmful", "acceptable")
-    ids = [r["id"] for r in definition["responses"] if r["rating"] in ratings]
-    return {"answer": [rng.choice(ids)]}
-
-
 async def _take_test(
     session: AsyncSession, *, user: User, course_id: int, quiz: Any, skill: float, rng: random.Random
 ) -> None:
     attempt = await quiz_service.start_attempt(session, user_id=user.id, course_id=course_id, quiz=quiz)
     definitions = quiz_service.question_definitions(quiz)
     form = {
-        entry["id"]: answer_form(definitions[entry["id"]]["def"], correct=rng.random() < skill, rng=rng)
+        entry["id"]: registry.sample_form(definitions[entry["id"]]["def"], correct=rng.random() < skill, rng=rng)
         for entry in attempt.paper
     }
     await quiz_service.submit_attempt(session, attempt=attempt, quiz=quiz, form=form)

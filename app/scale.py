@@ -29,13 +29,13 @@ from app.core.db import utcnow
 from app.core.templating import TIMEZONE
 from app.counters.models import CompletionDayStat, LessonStat, MisconceptionStat, QuestionStat, WrongAnswerStat
 from app.counters.service import answer_key
-from app.demo import answer_form
 from app.org.models import Department, ManagedDepartment
 from app.progress.models import CourseCompletion, CourseStatus, LessonProgress
 from app.progress.recount import recount_roster
 from app.quiz import scoring
 from app.quiz.models import Attempt, AttemptAnswer, Quiz, key_for_test
-from app.quiz.service import paper_for, parse_answer
+from app.quiz.registry import parse_form, sample_form
+from app.quiz.service import paper_for
 
 BATCH = 5000
 PASSWORD = "bench-password"
@@ -211,7 +211,7 @@ async def _history(session: AsyncSession, *, rng: random.Random, report: SeedRep
                 results = []
                 for entry in paper:
                     definition, question = parsed[lesson.slug][entry["id"]]
-                    answer = parse_answer(definition, answer_form(definition, correct=rng.random() < skill, rng=rng))
+                    answer = parse_form(definition, sample_form(definition, correct=rng.random() < skill, rng=rng))
                     result = scoring.score_question(question, answer, partial_credit=quiz.partial_credit)
                     results.append(result)
                     answer_rows.append(

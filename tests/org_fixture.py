@@ -25,12 +25,12 @@ from app.content import service as content_service
 from app.content.models import Course
 from app.content.pack import load_pack
 from app.core.db import utcnow
-from app.demo import answer_form
 from app.org import service as org_service
 from app.org.models import Department
 from app.org.scope import EVERYTHING
 from app.progress import service as progress_service
 from app.quiz import service as quiz_service
+from app.quiz.registry import sample_form
 from tests.conftest import MINI_COURSE, make_user
 
 
@@ -64,7 +64,7 @@ async def take_test(db: AsyncSession, user: User, course: Course, lesson_slug: s
         answers
         if answers is not None
         else {
-            entry["id"]: answer_form(definitions[entry["id"]]["def"], correct=True, rng=random.Random(1))
+            entry["id"]: sample_form(definitions[entry["id"]]["def"], correct=True, rng=random.Random(1))
             for entry in attempt.paper
         }
     )

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from types import SimpleNamespace
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
@@ -22,7 +20,7 @@ from app.core.errors import NotFound
 from app.core.templating import is_htmx, render
 from app.lessons import service as lessons_service
 from app.quiz import service as quiz_service
-from app.quiz.views import question_views
+from app.quiz import views
 
 router = APIRouter(prefix="/admin/content")
 Admin = Annotated[User, Depends(require_role(Role.ADMIN))]
@@ -213,10 +211,8 @@ async def preview_quiz(request: Request, version_id: int, slug: str, db: Session
     quiz = quizzes.get(None if slug == "final" else slug)
     if quiz is None:
         raise NotFound("テストが見つかりません。")
-    # Every question in file order, shown as a reviewed paper so the admin sees answers and explanations.
-    paper = SimpleNamespace(submitted_at=datetime.now(UTC), paper=[{"id": q["def"]["id"]} for q in quiz.questions])
-    questions = question_views(quiz, paper, {}, misconception_labels=version.misconceptions)  # type: ignore[arg-type]
-    misconceptions = _misconceptions_by_question(quiz.questions, version.misconceptions)
+    questions = views.preview_views(quiz)
+    misconceptions = views.misconceptions_by_question(quiz, version.misconceptions)
     context = {
         "course": course,
         "version": version,
@@ -226,16 +222,6 @@ async def preview_quiz(request: Request, version_id: int, slug: str, db: Session
         "misconceptions": misconceptions,
     }
     return render(request, "admin/preview_quiz.html", context)
-
-
-def _misconceptions_by_question(records: list[dict[str, Any]], labels: dict[str, Any]) -> dict[str, list[Any]]:
-    found: dict[str, list[Any]] = {}
-    for record in records:
-        definition = record["def"]
-        keys = [definition.get("misconception")]
-        keys += [item.get("misconception") for item in definition.get("choices", []) + definition.get("responses", [])]
-        found[definition["id"]] = [labels[key] for key in dict.fromkeys(keys) if key and key in labels]
-    return found
 
 
 async def _editor_page(

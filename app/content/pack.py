@@ -20,6 +20,7 @@ from app.content import markdown
 from app.content.errors import ContentError, PackInvalid, pydantic_message
 from app.content.schemas import CourseFile, LessonFrontMatter
 from app.content.svg import SvgRefused, sanitise_svg
+from app.quiz.registry import TYPE_NAMES
 from app.quiz.schemas import QuizFile
 
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp",
@@ -134,7 +135,7 @@ def _format_loc(loc: tuple[Any, ...]) -> str:
     for item in loc:
         if isinstance(item, int):
             parts.append(f"[{item}]")
-        elif item in ("single", "multiple", "true_false", "ordering", "scenario"):
+        elif item in TYPE_NAMES:
             continue  # the discriminator's branch name adds nothing for the author
         else:
             parts.append(("." if parts else "") + str(item))

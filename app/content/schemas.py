@@ -9,7 +9,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.quiz.schemas import FinalTest, Slug
+from app.quiz.schemas import FinalTest
+from app.quiz.types.base import Slug
 
 RelativePath = Annotated[
     str,

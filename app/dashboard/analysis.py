@@ -23,7 +23,7 @@ from app.counters.models import (
 from app.dashboard.roster import RosterFilter
 from app.org.models import Department
 from app.org.scope import Scope
-from app.quiz.views import RATING_LABELS
+from app.quiz import registry
 
 
 @dataclass(frozen=True)
@@ -129,22 +129,7 @@ def describe_answer(definition: dict[str, Any] | None, raw: str) -> str:
         answer = json.loads(raw)
     except (TypeError, ValueError):
         return str(raw)
-    if definition is None:
-        return str(answer)
-    items = {
-        i["id"]: i
-        for i in definition.get("choices", []) + definition.get("responses", []) + definition.get("steps", [])
-    }
-    if isinstance(answer, bool):
-        return "正しい" if answer else "誤り"
-    if isinstance(answer, str):
-        item = items.get(answer, {})
-        rating = RATING_LABELS.get(item.get("rating", ""))
-        return f"{item.get('text', answer)}" + (f"({rating})" if rating else "")
-    if isinstance(answer, list):
-        separator = " → " if definition.get("type") == "ordering" else "、"
-        return separator.join(str(items.get(a, {}).get("text", a)) for a in answer)
-    return str(answer)
+    return registry.describe_answer(definition, answer)
 
 
 def _stats_in_scope(model: Any, scope: Scope, roster_filter: RosterFilter) -> list[Any]:

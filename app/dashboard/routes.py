@@ -20,7 +20,7 @@ from app.lessons import service as lessons_service
 from app.org import service as org_service
 from app.org.scope import Scope
 from app.quiz import service as quiz_service
-from app.quiz.views import question_views
+from app.quiz.views import attempt_views
 
 router = APIRouter(prefix="/dashboard")
 
@@ -68,7 +68,7 @@ async def attempt(request: Request, attempt_id: int, db: SessionDep, user: Curre
     quiz = await quiz_service.get_quiz(db, quiz_id=found.quiz_id)
     course, version = await content_service.course_of_version(db, version_id=quiz.version_id)
     answers = await quiz_service.stored_answers(db, attempt_id=found.id)
-    views = question_views(quiz, found, answers, misconception_labels=version.misconceptions)
+    views = attempt_views(quiz, found, answers, misconception_labels=version.misconceptions)
     context = {"attempt": found, "quiz": quiz, "course": course, "version": version, "person": person,
                "questions": views}  # fmt: skip
     return render(request, "dashboard/attempt.html", context)

@@ -11,7 +11,7 @@ from app.core.errors import Conflict, NotFound
 from app.core.templating import render
 from app.progress import service as progress_service
 from app.quiz import service
-from app.quiz.views import question_views
+from app.quiz.views import attempt_views
 
 router = APIRouter()
 
@@ -60,7 +60,7 @@ async def attempt_page(request: Request, attempt_id: int, db: SessionDep, user: 
     quiz = await service.get_quiz(db, quiz_id=attempt.quiz_id)
     course, version = await content_service.course_of_version(db, version_id=quiz.version_id)
     answers = await service.stored_answers(db, attempt_id=attempt.id)
-    views = question_views(quiz, attempt, answers, misconception_labels=version.misconceptions)
+    views = attempt_views(quiz, attempt, answers, misconception_labels=version.misconceptions)
     context = {"attempt": attempt, "quiz": quiz, "course": course, "version": version, "questions": views,
                "answered": sum(1 for v in views if v.answered)}  # fmt: skip
     if attempt.submitted_at is not None:

@@ -11,11 +11,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import insert_or_update, insert_or_update_many, utcnow
-from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.errors import Conflict, NotFound
 from app.counters import service as counters
 from app.enrolments.cycles import cycle_started_at, in_cycle
 from app.enrolments.models import Enrollment
-from app.quiz import scoring
+from app.quiz import registry, scoring
 from app.quiz.models import Attempt, AttemptAnswer, Quiz, key_for_test
 from app.quiz.paper import draw_paper
 
@@ -149,48 +149,6 @@ def question_definitions(quiz: Quiz) -> dict[str, dict[str, Any]]:
     return {record["def"]["id"]: record for record in quiz.questions}
 
 
-def parse_answer(definition: dict[str, Any], values: dict[str, list[str]]) -> Any:
-    """Turn the form fields of one question into its stored answer; None when nothing was chosen.
-
-    Fields: `answer` (single, true_false, scenario), `answer` repeated (multiple),
-    `position-<step id>` = 1..n (ordering).
-    """
-    kind = definition["type"]
-    given = [v for v in values.get("answer", []) if v != ""]
-    if kind in ("single", "scenario"):
-        options = {c["id"] for c in definition.get("choices", definition.get("responses", []))}
-        if not given:
-            return None
-        if len(given) != 1 or given[0] not in options:
-            raise InvalidInput("選択肢から1つ選んでください。")
-        return given[0]
-    if kind == "multiple":
-        options = {c["id"] for c in definition["choices"]}
-        if any(v not in options for v in given):
-            raise InvalidInput("選択肢にない回答が含まれています。")
-        return sorted(set(given)) or None
-    if kind == "true_false":
-        if not given:
-            return None
-        if given[0] not in ("true", "false"):
-            raise InvalidInput("「正しい」か「誤り」を選んでください。")
-        return given[0] == "true"
-    if kind == "ordering":
-        steps = [s["id"] for s in definition["steps"]]
-        positions: dict[str, int] = {}
-        for step in steps:
-            raw = (values.get(f"position-{step}") or [""])[0]
-            if raw == "":
-                return None
-            if not raw.isdecimal() or not 1 <= int(raw) <= len(steps):
-                raise InvalidInput(f"順番は 1〜{len(steps)} の数字で選んでください。")
-            positions[step] = int(raw)
-        if sorted(positions.values()) != list(range(1, len(steps) + 1)):
-            raise InvalidInput("同じ順番が重複しています。すべての手順に別々の順番を付けてください。")
-        return sorted(steps, key=lambda step: positions[step])
-    raise InvalidInput("この問題には回答できません。")
-
-
 async def save_answer(
     session: AsyncSession, *, attempt: Attempt, quiz: Quiz, question_id: str, values: dict[str, list[str]]
 ) -> Any:
@@ -199,7 +157,7 @@ async def save_answer(
         raise Conflict("このテストは提出済みです。回答は変更できません。")
     if question_id not in {entry["id"] for entry in attempt.paper}:
         raise NotFound("この受験に含まれない問題です。")
-    answer = parse_answer(question_definitions(quiz)[question_id]["def"], values)
+    answer = registry.parse_form(question_definitions(quiz)[question_id]["def"], values)
     await insert_or_update(
         session,
         AttemptAnswer,
@@ -236,7 +194,7 @@ async def submit_attempt(
     now = utcnow()
     await insert_or_update_many(session, AttemptAnswer, rows=[
         {"attempt_id": attempt.id, "question_id": entry["id"], "answered_at": now,
-         "answer": parse_answer(definitions[entry["id"]]["def"], form[entry["id"]])}
+         "answer": registry.parse_form(definitions[entry["id"]]["def"], form[entry["id"]])}
         for entry in attempt.paper if entry["id"] in form
     ], conflict_columns=["attempt_id", "question_id"], update_columns=["answer", "answered_at"])  # fmt: skip
     answers = await stored_answers(session, attempt_id=attempt.id)

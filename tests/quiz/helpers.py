@@ -6,8 +6,8 @@ import httpx
 from bs4 import BeautifulSoup
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.demo import answer_form
 from app.quiz.models import Attempt, Quiz
+from app.quiz.registry import sample_form
 
 
 async def start(client: httpx.AsyncClient, quiz_id: int) -> int:
@@ -28,7 +28,7 @@ async def answer_fields(db: AsyncSession, attempt_id: int, *, correct: bool) -> 
     rng = random.Random(0)
     fields: dict[str, list[str]] = {}
     for entry in attempt.paper:
-        for name, values in answer_form(definitions[entry["id"]], correct=correct, rng=rng).items():
+        for name, values in sample_form(definitions[entry["id"]], correct=correct, rng=rng).items():
             fields[f"q.{entry['id']}.{name}"] = values
     return fields
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
-from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -17,10 +16,9 @@ import pytest
 
 from app.core.errors import InvalidInput
 from app.dashboard.analysis import describe_answer
-from app.demo import answer_form
 from app.quiz import scoring
 from app.quiz.paper import draw_paper
-from app.quiz.service import parse_answer
+from app.quiz.registry import parse_form, sample_form
 from app.quiz.views import question_views
 
 GOLDEN = json.loads((Path(__file__).parent / "golden" / "engine.json").read_text(encoding="utf-8"))
@@ -53,7 +51,7 @@ def test_form_parsing_is_unchanged(kind: str) -> None:
     for case in cases_of(kind):
         for expected in case["parsed"]:
             try:
-                outcome = {"form": expected["form"], "answer": parse_answer(case["definition"], expected["form"])}
+                outcome = {"form": expected["form"], "answer": parse_form(case["definition"], expected["form"])}
             except InvalidInput as error:
                 outcome = {"form": expected["form"], "error": error.message}
             assert outcome == expected, case["definition"]["id"]
@@ -67,7 +65,7 @@ def test_answers_are_described_and_sampled_as_before(kind: str) -> None:
             "described"
         ]
         for sample in case["samples"]:
-            form = answer_form(definition, correct=sample["correct"], rng=random.Random(sample["seed"]))
+            form = sample_form(definition, correct=sample["correct"], rng=random.Random(sample["seed"]))
             assert form == sample["form"], (definition["id"], sample)
 
 
@@ -108,8 +106,5 @@ def test_templates_see_the_same_paper() -> None:
             answers[question_id] = SimpleNamespace(
                 answer=answer, credit=result.credit, is_correct=result.is_correct, misconceptions=result.misconceptions
             )
-        attempt = SimpleNamespace(
-            submitted_at=datetime(2026, 12, 1, tzinfo=UTC) if expected["submitted"] else None, paper=paper
-        )
-        views = question_views(quiz, attempt, answers, misconception_labels=labels)  # type: ignore[arg-type]
+        views = question_views(quiz, paper, answers, reveal=expected["submitted"], misconception_labels=labels)  # type: ignore[arg-type]
         assert [json.loads(json.dumps(dataclasses.asdict(v), default=str)) for v in views] == expected["views"]
