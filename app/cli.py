@@ -373,7 +373,7 @@ def bench_learners(
     import json
 
     from app import scale
-    from app.core.deps import SESSION_COOKIE, cookie_serializer
+    from app.auth.deps import SESSION_COOKIE, cookie_serializer
 
     _refuse_in_production()
     settings = get_settings()

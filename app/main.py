@@ -20,6 +20,7 @@ from app.api.routes import router as api_router
 from app.assignments import scheduler
 from app.assignments.routes import router as assignments_router
 from app.audit.routes import router as audit_router
+from app.auth.deps import OptionalUser
 from app.auth.routes import router as auth_router
 from app.auth.tokens import router as tokens_router
 from app.certificates.routes import router as certificates_router
@@ -27,18 +28,17 @@ from app.content.routes import router as content_router
 from app.core import handlers, logs
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine, make_sessionmaker
-from app.core.deps import OptionalUser
 from app.core.logs import RequestIdMiddleware
 from app.core.middleware import CrossSiteProtection
 from app.core.migrate import pending_migration_message
 from app.dashboard.routes import router as dashboard_router
 from app.evidence.routes import router as evidence_router
-from app.lessons.routes import router as lessons_router
+from app.learner.home_routes import router as home_router
+from app.learner.lesson_routes import router as lessons_router
+from app.learner.quiz_routes import router as quiz_router
 from app.mail.routes import router as mail_router
 from app.policies.admin_routes import router as documents_admin_router
 from app.policies.routes import router as documents_router
-from app.progress.routes import router as progress_router
-from app.quiz.routes import router as quiz_router
 from app.users.routes import router as password_router
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -112,7 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def home(user: OptionalUser) -> RedirectResponse:
         return RedirectResponse("/my" if user else "/login", status_code=303)
 
-    routers = (auth_router, tokens_router, progress_router, lessons_router, quiz_router, content_router,
+    routers = (auth_router, tokens_router, home_router, lessons_router, quiz_router, content_router,
                dashboard_router, assignments_router, mail_router, api_router, admin_content_router, admin_users_router,
                audit_router, password_router, documents_admin_router, documents_router, certificates_router,
                evidence_router, course_settings_router)  # fmt: skip

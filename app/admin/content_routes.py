@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from app.audit import service as audit
-from app.auth.models import Role, User
+from app.auth.deps import AdminUser
 from app.authoring import compare as comparing
 from app.authoring import drafts, editing, history, publication
 from app.authoring.schemas import Source
 from app.content import service as content_service
 from app.content.archive import ArchiveLimits
 from app.content.errors import ContentError, PackInvalid
-from app.core.deps import SessionDep, require_role
+from app.core.deps import SessionDep
 from app.core.errors import NotFound
 from app.core.templating import is_htmx, render
 from app.lessons import service as lessons_service
@@ -23,7 +23,6 @@ from app.quiz import service as quiz_service
 from app.quiz import views
 
 router = APIRouter(prefix="/admin/content")
-Admin = Annotated[User, Depends(require_role(Role.ADMIN))]
 UPLOAD_LIMIT = ArchiveLimits().max_archive_bytes
 FILE_LIMIT = 1_000_000
 
@@ -48,7 +47,7 @@ async def _overview(
 
 
 @router.get("")
-async def overview(request: Request, db: SessionDep, _admin: Admin) -> Response:
+async def overview(request: Request, db: SessionDep, _admin: AdminUser) -> Response:
     return await _overview(request, db)
 
 
@@ -56,7 +55,7 @@ async def overview(request: Request, db: SessionDep, _admin: Admin) -> Response:
 async def upload(
     request: Request,
     db: SessionDep,
-    admin: Admin,
+    admin: AdminUser,
     pack: Annotated[UploadFile, File()],
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
@@ -78,7 +77,7 @@ async def upload(
 
 
 @router.get("/courses/{course_id}")
-async def history_page(request: Request, course_id: int, db: SessionDep, _admin: Admin) -> Response:
+async def history_page(request: Request, course_id: int, db: SessionDep, _admin: AdminUser) -> Response:
     rows = await _versions_or_404(db, course_id)
     # Rollbacks move the current version without creating one: the log of switches says when and by whom.
     switches = await audit.events_for(db, target_type="course_version", target_ids=[row.version.id for row in rows],
@@ -98,7 +97,7 @@ async def _versions_or_404(db: SessionDep, course_id: int) -> list[history.Versi
 
 @router.get("/courses/{course_id}/compare")
 async def compare(
-    request: Request, course_id: int, db: SessionDep, _admin: Admin, old: int = 0, new: int = 0
+    request: Request, course_id: int, db: SessionDep, _admin: AdminUser, old: int = 0, new: int = 0
 ) -> Response:
     rows = await _versions_or_404(db, course_id)
     ids = [row.version.id for row in rows]
@@ -141,25 +140,27 @@ async def _version_page(
 
 
 @router.get("/versions/{version_id}")
-async def version_page(request: Request, version_id: int, db: SessionDep, _admin: Admin) -> Response:
+async def version_page(request: Request, version_id: int, db: SessionDep, _admin: AdminUser) -> Response:
     return await _version_page(request, db, version_id)
 
 
 @router.post("/versions/{version_id}/publish")
-async def publish(version_id: int, db: SessionDep, admin: Admin, reread: Annotated[bool, Form()] = False) -> Response:
+async def publish(
+    version_id: int, db: SessionDep, admin: AdminUser, reread: Annotated[bool, Form()] = False
+) -> Response:
     course, version = await content_service.course_of_version(db, version_id=version_id)
     await publication.publish(db, version_id=version_id, actor=admin, reread_changed=reread)
     return RedirectResponse(f"/admin/content/courses/{course.id}?published={version.number}", status_code=303)
 
 
 @router.post("/versions/{version_id}/rollback")
-async def rollback(version_id: int, db: SessionDep, admin: Admin) -> Response:
+async def rollback(version_id: int, db: SessionDep, admin: AdminUser) -> Response:
     version = await publication.rollback(db, version_id=version_id, actor=admin, source=Source.WEB)
     return RedirectResponse(f"/admin/content/courses/{version.course_id}?rolled_back={version.number}", status_code=303)
 
 
 @router.post("/versions/{version_id}/discard")
-async def discard(version_id: int, db: SessionDep, admin: Admin) -> Response:
+async def discard(version_id: int, db: SessionDep, admin: AdminUser) -> Response:
     course, _version = await drafts.discard_draft(db, version_id=version_id, actor=admin)
     # After the only draft of a never-published course there is no history left to show (it was a 500).
     remaining = await history.list_versions(db, course_id=course.id)
@@ -172,7 +173,7 @@ async def replace_file(
     request: Request,
     version_id: int,
     db: SessionDep,
-    admin: Admin,
+    admin: AdminUser,
     path: Annotated[str, Form(max_length=255)],
     file: Annotated[UploadFile, File()],
 ) -> Response:
@@ -195,7 +196,7 @@ async def replace_file(
 
 
 @router.get("/versions/{version_id}/lessons/{slug}")
-async def preview_lesson(request: Request, version_id: int, slug: str, db: SessionDep, _admin: Admin) -> Response:
+async def preview_lesson(request: Request, version_id: int, slug: str, db: SessionDep, _admin: AdminUser) -> Response:
     course, version = await content_service.course_of_version(db, version_id=version_id)
     lesson = await lessons_service.get_lesson(db, version_id=version.id, slug=slug)
     lessons = await lessons_service.list_lessons(db, version_id=version.id)
@@ -205,7 +206,7 @@ async def preview_lesson(request: Request, version_id: int, slug: str, db: Sessi
 
 
 @router.get("/versions/{version_id}/quizzes/{slug}")
-async def preview_quiz(request: Request, version_id: int, slug: str, db: SessionDep, _admin: Admin) -> Response:
+async def preview_quiz(request: Request, version_id: int, slug: str, db: SessionDep, _admin: AdminUser) -> Response:
     course, version = await content_service.course_of_version(db, version_id=version_id)
     quizzes = await quiz_service.quizzes_of_version(db, version_id=version.id)
     quiz = quizzes.get(None if slug == "final" else slug)
@@ -243,7 +244,7 @@ async def _editor_page(
 
 
 @router.get("/versions/{version_id}/lessons/{slug}/edit")
-async def edit_lesson(request: Request, version_id: int, slug: str, db: SessionDep, _admin: Admin) -> Response:
+async def edit_lesson(request: Request, version_id: int, slug: str, db: SessionDep, _admin: AdminUser) -> Response:
     editor = await editing.open_lesson(db, version_id=version_id, slug=slug)
     return await _editor_page(request, db, version_id, editor, editor.source.text)
 
@@ -254,7 +255,7 @@ async def live_preview(
     version_id: int,
     slug: str,
     db: SessionDep,
-    _admin: Admin,
+    _admin: AdminUser,
     text: Annotated[str, Form(max_length=1_000_000)] = "",
 ) -> Response:
     editor = await editing.open_lesson(db, version_id=version_id, slug=slug)
@@ -267,7 +268,7 @@ async def save_lesson(
     version_id: int,
     slug: str,
     db: SessionDep,
-    admin: Admin,
+    admin: AdminUser,
     text: Annotated[str, Form(max_length=1_000_000)] = "",
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:

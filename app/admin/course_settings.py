@@ -4,22 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form
+from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse, Response
 
-from app.auth.models import Role, User
+from app.auth.deps import AdminUser
 from app.content import service as content_service
-from app.core.deps import SessionDep, require_role
+from app.core.deps import SessionDep
 from app.core.errors import InvalidInput
 from app.core.ids import parse_id
 
 router = APIRouter(prefix="/admin/content")
-Admin = Annotated[User, Depends(require_role(Role.ADMIN))]
 
 
 @router.post("/courses/{course_id}/settings")
 async def save_settings(
-    course_id: int, db: SessionDep, admin: Admin, valid_months: Annotated[str, Form(max_length=5)] = ""
+    course_id: int, db: SessionDep, admin: AdminUser, valid_months: Annotated[str, Form(max_length=5)] = ""
 ) -> Response:
     months = parse_id(valid_months) if valid_months.strip() else None
     if valid_months.strip() and not months:

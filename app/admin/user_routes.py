@@ -10,8 +10,9 @@ from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 from pydantic import ValidationError
 
+from app.auth.deps import AdminUser
 from app.auth.models import Role, User
-from app.core.deps import SessionDep, SettingsDep, require_role
+from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import AppError
 from app.core.ids import page_number, parse_id
 from app.core.templating import render
@@ -20,7 +21,6 @@ from app.users.csv_import import MAX_BYTES as CSV_MAX_BYTES
 from app.users.schemas import UserForm
 
 router = APIRouter(prefix="/admin/users")
-Admin = Annotated[User, Depends(require_role(Role.ADMIN))]
 PER_PAGE = 50
 CHOOSER_LIMIT = 10_000
 
@@ -32,7 +32,7 @@ async def _departments(db: SessionDep) -> list[tuple[int, str]]:
 
 @router.get("")
 async def list_page(
-    request: Request, db: SessionDep, _admin: Admin, q: str = "", role: str = "", status: str = "", page: int = 1
+    request: Request, db: SessionDep, _admin: AdminUser, q: str = "", role: str = "", status: str = "", page: int = 1
 ) -> Response:
     page = page_number(page)
     rows, total = await service.list_users(db, text=q[:100], role=role, status=status, page=page, per_page=PER_PAGE)
@@ -118,12 +118,12 @@ async def _stored_values(db: SessionDep, user: User) -> dict[str, Any]:
 
 
 @router.get("/new")
-async def new_page(request: Request, db: SessionDep, _admin: Admin) -> Response:
+async def new_page(request: Request, db: SessionDep, _admin: AdminUser) -> Response:
     return await _edit_page(request, db, user=None, values={"role": Role.LEARNER.value, "managed_department_ids": []})
 
 
 @router.post("/new")
-async def create(request: Request, db: SessionDep, admin: Admin, values: Submitted) -> Response:
+async def create(request: Request, db: SessionDep, admin: AdminUser, values: Submitted) -> Response:
     form, errors = _form_from(values)
     if form is None:
         return await _edit_page(request, db, user=None, values=values, errors=errors, status_code=422)
@@ -137,13 +137,13 @@ async def create(request: Request, db: SessionDep, admin: Admin, values: Submitt
 
 
 @router.get("/{user_id:int}")
-async def edit_page(request: Request, user_id: int, db: SessionDep, _admin: Admin) -> Response:
+async def edit_page(request: Request, user_id: int, db: SessionDep, _admin: AdminUser) -> Response:
     user = await service.get_user(db, user_id=user_id)
     return await _edit_page(request, db, user=user, values=await _stored_values(db, user))
 
 
 @router.post("/{user_id:int}")
-async def update(request: Request, user_id: int, db: SessionDep, admin: Admin, values: Submitted) -> Response:
+async def update(request: Request, user_id: int, db: SessionDep, admin: AdminUser, values: Submitted) -> Response:
     user = await service.get_user(db, user_id=user_id)
     form, errors = _form_from(values)
     if form is None:
@@ -158,20 +158,20 @@ async def update(request: Request, user_id: int, db: SessionDep, admin: Admin, v
 
 
 @router.post("/{user_id:int}/deactivate")
-async def deactivate(user_id: int, db: SessionDep, admin: Admin) -> Response:
+async def deactivate(user_id: int, db: SessionDep, admin: AdminUser) -> Response:
     await service.set_active(db, actor=admin, user_id=user_id, active=False)
     return RedirectResponse(f"/admin/users/{user_id}?deactivated=1", status_code=303)
 
 
 @router.post("/{user_id:int}/reactivate")
-async def reactivate(user_id: int, db: SessionDep, admin: Admin) -> Response:
+async def reactivate(user_id: int, db: SessionDep, admin: AdminUser) -> Response:
     await service.set_active(db, actor=admin, user_id=user_id, active=True)
     return RedirectResponse(f"/admin/users/{user_id}?reactivated=1", status_code=303)
 
 
 @router.post("/{user_id:int}/password-link")
 async def password_link(
-    request: Request, user_id: int, db: SessionDep, admin: Admin, settings: SettingsDep
+    request: Request, user_id: int, db: SessionDep, admin: AdminUser, settings: SettingsDep
 ) -> Response:
     user = await service.get_user(db, user_id=user_id)
     link = await links.issue_password_link(db, actor=admin, user=user, settings=settings)
@@ -197,7 +197,7 @@ def qr_svg(url: str) -> Markup:
 
 @router.get("/slips/choose")
 async def choose_slips(
-    request: Request, db: SessionDep, _admin: Admin, department_id: int | None = None, everyone: bool = False
+    request: Request, db: SessionDep, _admin: AdminUser, department_id: int | None = None, everyone: bool = False
 ) -> Response:
     rows, _ = await service.list_users(db, status="no_password", department_id=department_id, per_page=CHOOSER_LIMIT)
     context = {
@@ -218,7 +218,7 @@ async def choose_slips(
 async def confirm_slips(
     request: Request,
     db: SessionDep,
-    admin: Admin,
+    admin: AdminUser,
     user_ids: Annotated[list[int], Form()] = [],  # noqa: B006
 ) -> Response:
     plan = await slips.confirm_slips(db, actor=admin, user_ids=user_ids)
@@ -226,7 +226,9 @@ async def confirm_slips(
 
 
 @router.post("/slips/{batch_id:int}")
-async def print_slips(request: Request, batch_id: int, db: SessionDep, admin: Admin, settings: SettingsDep) -> Response:
+async def print_slips(
+    request: Request, batch_id: int, db: SessionDep, admin: AdminUser, settings: SettingsDep
+) -> Response:
     printed = await slips.print_slips(db, actor=admin, batch_id=batch_id, settings=settings)
     context = {
         "slips": [(link, department, qr_svg(link.url)) for link, department in printed],
@@ -239,7 +241,7 @@ async def print_slips(request: Request, batch_id: int, db: SessionDep, admin: Ad
 
 
 @router.get("/import/new")
-async def import_page(request: Request, _admin: Admin) -> Response:
+async def import_page(request: Request, _admin: AdminUser) -> Response:
     return render(request, "admin/users_import.html", {"errors": [], "limit_mb": CSV_MAX_BYTES // 1_000_000})
 
 
@@ -247,7 +249,7 @@ async def import_page(request: Request, _admin: Admin) -> Response:
 async def upload_csv(
     request: Request,
     db: SessionDep,
-    admin: Admin,
+    admin: AdminUser,
     file: Annotated[UploadFile, File()],
     deactivate_missing: Annotated[bool, Form()] = False,
 ) -> Response:
@@ -271,7 +273,7 @@ async def upload_csv(
 
 
 @router.get("/import/{import_id:int}")
-async def import_plan(request: Request, import_id: int, db: SessionDep, admin: Admin) -> Response:
+async def import_plan(request: Request, import_id: int, db: SessionDep, admin: AdminUser) -> Response:
     upload = await imports.get_upload(db, import_id=import_id)
     plan = await imports.plan_upload(db, upload=upload, acting_user_id=admin.id)
     return render(
@@ -281,7 +283,7 @@ async def import_plan(request: Request, import_id: int, db: SessionDep, admin: A
 
 @router.post("/import/{import_id:int}/apply")
 async def apply_import(
-    request: Request, import_id: int, db: SessionDep, admin: Admin, digest: Annotated[str, Form(max_length=64)] = ""
+    request: Request, import_id: int, db: SessionDep, admin: AdminUser, digest: Annotated[str, Form(max_length=64)] = ""
 ) -> Response:
     plan = await imports.apply_upload(db, actor=admin, import_id=import_id, digest=digest)
     return RedirectResponse(

@@ -8,13 +8,14 @@ from fastapi.responses import RedirectResponse, Response
 
 from app.assignments import service
 from app.auth import service as auth_service
+from app.auth.deps import CurrentUser
 from app.content import service as content_service
-from app.core.deps import CurrentUser, SessionDep
+from app.core.deps import SessionDep
 from app.core.errors import InvalidInput
 from app.core.ids import parse_id
 from app.core.templating import TIMEZONE, render
-from app.dashboard.routes import ScopeDep
 from app.org import service as org_service
+from app.org.deps import ScopeDep
 
 router = APIRouter(prefix="/manage/assignments")
 

@@ -8,12 +8,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from app.audit import service
-from app.auth.models import Role
-from app.core.deps import SessionDep, require_role
+from app.auth.deps import require_admin
+from app.core.deps import SessionDep
 from app.core.ids import page_number, parse_id
 from app.core.templating import TIMEZONE, render
 
-router = APIRouter(prefix="/admin/audit", dependencies=[Depends(require_role(Role.ADMIN))])
+router = APIRouter(prefix="/admin/audit", dependencies=[Depends(require_admin)])
 PER_PAGE = 50
 
 

@@ -4,21 +4,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import service, throttle
-from app.auth.models import User
+from app.auth.deps import SESSION_COOKIE, OptionalUser, session_token, start_browser_session
 from app.core import logs
-from app.core.config import Settings
 from app.core.db import utcnow
-from app.core.deps import (
-    SESSION_COOKIE,
-    OptionalUser,
-    SessionDep,
-    SettingsDep,
-    cookie_serializer,
-    session_token,
-)
+from app.core.deps import SessionDep, SettingsDep
 from app.core.templating import render
 
 router = APIRouter()
@@ -68,27 +59,6 @@ async def login(
     await throttle.clear_account(db, login=email)
     logs.get_logger().info("sign_in", user_id=user.id, address=address)
     return await start_browser_session(request, db, settings, user=user, target=safe_next(next))
-
-
-async def start_browser_session(
-    request: Request, db: AsyncSession, settings: Settings, *, user: User, target: str
-) -> Response:
-    """Sign the browser in with a fresh session (never the one it came with) and send it to `target`."""
-    old_token = session_token(request, settings)
-    if old_token:
-        await service.end_session(db, token=old_token)
-    token = await service.start_session(db, user=user)
-    response = RedirectResponse(target, status_code=303)
-    secure = settings.cookie_secure if settings.cookie_secure is not None else request.url.scheme == "https"
-    response.set_cookie(
-        SESSION_COOKIE,
-        cookie_serializer(settings).dumps(token),
-        httponly=True,
-        samesite="lax",
-        secure=secure,
-        max_age=settings.session_hours * 3600,
-    )
-    return response
 
 
 @router.post("/logout")

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.auth import service
-from app.core.deps import CurrentUser, SessionDep
+from app.auth.deps import CurrentUser
+from app.core.deps import SessionDep
 from app.core.errors import Forbidden
 from app.core.templating import render
 

@@ -9,13 +9,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from app.auth.deps import CurrentUser
 from app.certificates import codes, service
 from app.certificates.pdf import render_certificate
 from app.core.db import utcnow
-from app.core.deps import CurrentUser, SessionDep
+from app.core.deps import SessionDep
 from app.core.downloads import PDF, download
 from app.core.templating import render
-from app.dashboard.routes import ScopeDep
+from app.org.deps import ScopeDep
 
 router = APIRouter()
 

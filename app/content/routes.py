@@ -5,9 +5,10 @@ from urllib.parse import quote
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from app.auth.deps import CurrentUser
 from app.auth.models import Role
 from app.content import service
-from app.core.deps import CurrentUser, SessionDep
+from app.core.deps import SessionDep
 
 router = APIRouter()
 

@@ -30,3 +30,10 @@ class Conflict(AppError):
 class InvalidInput(AppError):
     status_code = 422
     message = "入力内容に誤りがあります。"
+
+
+class NotSignedIn(AppError):
+    """The error handler answers it with a redirect to the sign-in page."""
+
+    status_code = 401
+    message = "サインインしてください。"

@@ -14,8 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from app.core import logs
-from app.core.deps import NotSignedIn
-from app.core.errors import AppError
+from app.core.errors import AppError, NotSignedIn
 from app.core.templating import is_htmx, render
 
 DEFAULT_MESSAGES = {

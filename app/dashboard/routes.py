@@ -5,34 +5,26 @@ import io
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
+from app.auth.deps import CurrentUser
 from app.content import service as content_service
 from app.core.csvfile import BOM, csv_cell
 from app.core.db import utcnow
-from app.core.deps import CurrentUser, SessionDep, SettingsDep
+from app.core.deps import SessionDep, SettingsDep
 from app.core.templating import format_datetime, is_htmx, render
 from app.dashboard import people, reminders, service, view
 from app.dashboard.roster import STATUS_LABELS
 from app.dashboard.schemas import DashboardQuery
 from app.lessons import service as lessons_service
-from app.org import service as org_service
-from app.org.scope import Scope
+from app.org.deps import ScopeDep
 from app.quiz import service as quiz_service
 from app.quiz.views import attempt_views
 
 router = APIRouter(prefix="/dashboard")
 
 
-async def manager_scope(db: SessionDep, user: CurrentUser) -> Scope:
-    """Managers and admins only; the scope every query below is limited to."""
-    return await org_service.manager_scope_for(
-        db, user=user, refusal="受講状況は管理者とマネージャーだけが見られます。"
-    )
-
-
-ScopeDep = Annotated[Scope, Depends(manager_scope)]
 QueryDep = Annotated[DashboardQuery, Query()]
 
 

@@ -6,14 +6,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from app.auth.deps import CurrentUser
 from app.core.db import utcnow
-from app.core.deps import CurrentUser, SessionDep
+from app.core.deps import SessionDep
 from app.core.downloads import CSV, PDF, download
 from app.core.templating import format_datetime, render
 from app.dashboard import people
-from app.dashboard.routes import ScopeDep
 from app.evidence import exports, service
 from app.org import service as org_service
+from app.org.deps import ScopeDep
 
 router = APIRouter(prefix="/manage/evidence")
 

@@ -3,12 +3,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from app.auth.models import Role
-from app.core.deps import SessionDep, require_role
+from app.auth.deps import require_admin
+from app.core.deps import SessionDep
 from app.core.templating import render
 from app.mail import service
 
-router = APIRouter(prefix="/admin/outbox", dependencies=[Depends(require_role(Role.ADMIN))])
+router = APIRouter(prefix="/admin/outbox", dependencies=[Depends(require_admin)])
 
 
 @router.get("")

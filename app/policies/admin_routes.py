@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.auth.models import Role, User
-from app.core.deps import SessionDep, SettingsDep, require_role
+from app.auth.deps import AdminUser
+from app.core.deps import SessionDep, SettingsDep
 from app.core.downloads import CSV, PDF, download
 from app.core.errors import AppError, NotFound
 from app.core.ids import page_number, parse_id
@@ -22,7 +22,6 @@ from app.policies.models import CompanyDocument
 from app.policies.wizard import is_empty, parse_step_form
 
 router = APIRouter(prefix="/admin/documents")
-Admin = Annotated[User, Depends(require_role(Role.ADMIN))]
 
 
 def _steps_for(kind: service.Kind) -> list[tuple[str, str]]:
@@ -49,7 +48,7 @@ def _step_url(kind: service.Kind, key: str) -> str:
 
 
 @router.get("")
-async def overview(request: Request, db: SessionDep, admin: Admin) -> Response:
+async def overview(request: Request, db: SessionDep, admin: AdminUser) -> Response:
     documents = []
     for kind in service.KINDS.values():
         document = await service.get_document(db, kind=kind)
@@ -60,7 +59,7 @@ async def overview(request: Request, db: SessionDep, admin: Admin) -> Response:
 
 
 @router.get("/{kind_key}")
-async def document_page(request: Request, kind_key: str, db: SessionDep, admin: Admin) -> Response:
+async def document_page(request: Request, kind_key: str, db: SessionDep, admin: AdminUser) -> Response:
     kind = service.kind_for(kind_key)
     document = await service.get_document(db, kind=kind)
     current = await service.current_version(db, document=document)
@@ -103,7 +102,7 @@ async def _step_page(request: Request, db: SessionDep, kind: service.Kind, key: 
 
 
 @router.get("/{kind_key}/steps/{step_key}")
-async def step_page(request: Request, kind_key: str, step_key: str, db: SessionDep, admin: Admin) -> Response:
+async def step_page(request: Request, kind_key: str, step_key: str, db: SessionDep, admin: AdminUser) -> Response:
     kind = service.kind_for(kind_key)
     if service.step_for(kind, step_key) is None and not _is_free_step(kind, step_key):
         raise NotFound("その手順はありません。")
@@ -116,7 +115,7 @@ async def _form_lists(request: Request) -> dict[str, list[str]]:
 
 
 @router.post("/{kind_key}/steps/{step_key}")
-async def save_step(request: Request, kind_key: str, step_key: str, db: SessionDep, admin: Admin) -> Response:
+async def save_step(request: Request, kind_key: str, step_key: str, db: SessionDep, admin: AdminUser) -> Response:
     """Save the page's answers into the draft and go on (or back). Invalid fields are shown with their errors
     and nothing of them is saved; the valid ones are. Also answers the HTMX autosave with a status line."""
     kind = service.kind_for(kind_key)
@@ -180,7 +179,7 @@ async def _preview_page(request: Request, db: SessionDep, kind: service.Kind, do
 
 
 @router.get("/{kind_key}/preview")
-async def preview(request: Request, kind_key: str, db: SessionDep, admin: Admin) -> Response:
+async def preview(request: Request, kind_key: str, db: SessionDep, admin: AdminUser) -> Response:
     kind = service.kind_for(kind_key)
     return await _preview_page(request, db, kind, await service.get_document(db, kind=kind))
 
@@ -190,7 +189,7 @@ async def publish(
     request: Request,
     kind_key: str,
     db: SessionDep,
-    admin: Admin,
+    admin: AdminUser,
     change: Annotated[str, Form(pattern="^(substantive|correction)$")] = "substantive",
     change_note: Annotated[str, Form(max_length=1000)] = "",
     department_id: Annotated[str, Form(max_length=20)] = "",
@@ -210,7 +209,7 @@ async def publish(
 
 
 @router.get("/{kind_key}/versions/{number}")
-async def version_page(request: Request, kind_key: str, number: int, db: SessionDep, admin: Admin) -> Response:
+async def version_page(request: Request, kind_key: str, number: int, db: SessionDep, admin: AdminUser) -> Response:
     kind = service.kind_for(kind_key)
     document = await service.get_document(db, kind=kind)
     version = await service.get_version(db, document=document, number=number)
@@ -218,7 +217,7 @@ async def version_page(request: Request, kind_key: str, number: int, db: Session
 
 
 @router.get("/{kind_key}/versions/{number}/pdf")
-async def version_pdf(kind_key: str, number: int, db: SessionDep, admin: Admin) -> Response:
+async def version_pdf(kind_key: str, number: int, db: SessionDep, admin: AdminUser) -> Response:
     kind = service.kind_for(kind_key)
     document = await service.get_document(db, kind=kind)
     version = await service.get_version(db, document=document, number=number)
@@ -227,7 +226,7 @@ async def version_pdf(kind_key: str, number: int, db: SessionDep, admin: Admin) 
 
 
 @router.get("/{kind_key}/preview/pdf")
-async def preview_pdf(kind_key: str, db: SessionDep, admin: Admin) -> Response:
+async def preview_pdf(kind_key: str, db: SessionDep, admin: AdminUser) -> Response:
     kind = service.kind_for(kind_key)
     document = await service.get_document(db, kind=kind)
     rendering = service.render_draft(kind, document.draft or {})
@@ -236,7 +235,7 @@ async def preview_pdf(kind_key: str, db: SessionDep, admin: Admin) -> Response:
 
 
 @router.get("/{kind_key}/acknowledgments")
-async def acknowledgment_list(request: Request, kind_key: str, db: SessionDep, admin: Admin,
+async def acknowledgment_list(request: Request, kind_key: str, db: SessionDep, admin: AdminUser,
                           pending: bool = False, page: int = 1) -> Response:  # fmt: skip
     kind = service.kind_for(kind_key)
     document = await service.get_document(db, kind=kind)
@@ -251,7 +250,7 @@ async def acknowledgment_list(request: Request, kind_key: str, db: SessionDep, a
 
 
 @router.post("/{kind_key}/remind")
-async def remind(kind_key: str, db: SessionDep, admin: Admin, settings: SettingsDep) -> Response:
+async def remind(kind_key: str, db: SessionDep, admin: AdminUser, settings: SettingsDep) -> Response:
     kind = service.kind_for(kind_key)
     document = await service.get_document(db, kind=kind)
     sent = await acknowledgments.remind_pending(db, settings=settings, kind=kind, document=document, actor=admin)
@@ -259,7 +258,7 @@ async def remind(kind_key: str, db: SessionDep, admin: Admin, settings: Settings
 
 
 @router.get("/{kind_key}/acknowledgments.csv")
-async def acknowledgments_csv(kind_key: str, db: SessionDep, admin: Admin) -> Response:
+async def acknowledgments_csv(kind_key: str, db: SessionDep, admin: AdminUser) -> Response:
     kind = service.kind_for(kind_key)
     document = await service.get_document(db, kind=kind)
     report = await acknowledgments.acknowledgment_report(db, document=document)

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.core.deps import CurrentUser, SessionDep
+from app.auth.deps import CurrentUser
+from app.core.deps import SessionDep
 from app.core.downloads import PDF, download
 from app.core.errors import AppError, NotFound
 from app.core.templating import render

@@ -158,6 +158,14 @@ async def mark_read(session: AsyncSession, *, user_id: int, course_id: int, less
         await session.flush()
 
 
+async def read_lesson(
+    session: AsyncSession, *, user_id: int, course: Course, version: CourseVersion, lesson_slug: str
+) -> CourseProgress:
+    """読了にする: record the reading, then the learner's standing with it (completion, counters, certificate)."""
+    await mark_read(session, user_id=user_id, course_id=course.id, lesson_slug=lesson_slug, version_id=version.id)
+    return await refresh(session, user_id=user_id, course=course, version=version)
+
+
 async def add_reading_time(
     session: AsyncSession, *, user_id: int, course_id: int, lesson_slug: str, seconds: int
 ) -> None:

@@ -231,10 +231,11 @@ async def submit_attempt(
     return True
 
 
-async def current_quiz_id(session: AsyncSession, *, course: Any, lesson_slug: str | None) -> int | None:
+async def current_quiz_id(
+    session: AsyncSession, *, current_version_id: int | None, lesson_slug: str | None
+) -> int | None:
     """The id of this lesson's test (or the final test) in the course's current version."""
-    if course.current_version_id is None:
+    if current_version_id is None:
         return None
-    quizzes = await quizzes_of_version(session, version_id=course.current_version_id)
-    quiz = quizzes.get(lesson_slug)
+    quiz = (await quizzes_of_version(session, version_id=current_version_id)).get(lesson_slug)
     return quiz.id if quiz else None

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from app.auth import service as auth_service
-from app.auth.routes import start_browser_session
+from app.auth.deps import start_browser_session
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import InvalidInput, NotFound
 from app.core.templating import render

@@ -22,7 +22,7 @@ from tests.admin.helpers import (
     upload_draft,
     versions_of,
 )
-from tests.progress.test_routes import pass_test, statuses
+from tests.learner.test_course_routes import pass_test, statuses
 from tests.quiz.helpers import page_text
 
 RECORDS = b"---\ntitle: \xe8\xa8\x98\xe9\x8c\xb2\nsummary: s\nminutes: 3\n---\n\n## \xe8\xa8\x98\xe9\x8c\xb2\n\nx\n"

@@ -3,8 +3,8 @@ from bs4 import BeautifulSoup
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.deps import SESSION_COOKIE
 from app.auth.models import User, UserSession
-from app.core.deps import SESSION_COOKIE
 from tests.conftest import PASSWORD, make_user, sign_in
 
 

@@ -8,10 +8,10 @@ from bs4 import BeautifulSoup
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.deps import SESSION_COOKIE
 from app.auth.models import SignInFailure, User
 from app.core.config import Settings
 from app.core.db import utcnow
-from app.core.deps import SESSION_COOKIE
 from app.main import create_app
 from tests.conftest import PASSWORD, make_user, sign_in
 

@@ -8,8 +8,8 @@ from bs4 import BeautifulSoup
 from sqlalchemy.ext.asyncio import AsyncSession
 from structlog.testing import capture_logs
 
+from app.auth.deps import SESSION_COOKIE
 from app.auth.models import Role, User
-from app.core.deps import SESSION_COOKIE
 from app.core.logs import request_id_from
 from tests.conftest import PASSWORD, make_user, sign_in
 

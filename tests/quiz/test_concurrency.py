@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assignments import service as assignment_service
 from app.auth import service as auth_service
+from app.auth.deps import SESSION_COOKIE, cookie_serializer
 from app.auth.models import User
 from app.content.models import Course
-from app.core.deps import SESSION_COOKIE, cookie_serializer
 from app.counters.models import LessonStat, QuestionStat, RosterStat
 from app.org import service as org_service
 from app.org.scope import EVERYTHING

@@ -13,10 +13,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import service as auth_service
+from app.auth.deps import SESSION_COOKIE
 from app.auth.models import User, UserSession
 from app.auth.routes import FAILED_SIGN_IN
 from app.core.db import utcnow
-from app.core.deps import SESSION_COOKIE
 from app.core.errors import NotFound
 from app.mail.models import OutboxMessage
 from app.users import links as users_links

@@ -6,8 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.models import User
 from app.content.models import Course
 from app.progress.models import CourseCompletion, LessonProgress
+from tests.learner.test_quiz_routes import quiz_for
 from tests.quiz.helpers import answer_fields, page_text, start
-from tests.quiz.test_routes import quiz_for
 
 
 def statuses(html: str) -> list[str]:
