@@ -21,7 +21,7 @@ from app.core.db import utcnow
 from app.org import service as org_service
 from app.org.models import Department
 from app.org.scope import EVERYTHING
-from app.progress import service as progress_service
+from app.progress import activity, standing
 from app.progress.models import CourseCompletion, CourseStatus
 from app.progress.recount import recount_completion_days
 from app.quiz import registry
@@ -85,11 +85,11 @@ async def _take_test(
 async def _simulate(session: AsyncSession, *, user: User, slug: str, lessons_done: int, skill: float,
                     rng: random.Random) -> None:  # fmt: skip
     course, version = await content_service.get_course(session, slug=slug)
-    progress = await progress_service.progress_for(session, user_id=user.id, course=course, version=version)
+    progress = await standing.progress_for(session, user_id=user.id, course=course, version=version)
     for row in progress.lessons[:lessons_done]:
-        await progress_service.mark_read(session, user_id=user.id, course_id=course.id,
+        await activity.mark_read(session, user_id=user.id, course_id=course.id,
                                          lesson_slug=row.lesson.slug, version_id=version.id)  # fmt: skip
-        await progress_service.add_reading_time(session, user_id=user.id, course_id=course.id,
+        await activity.add_reading_time(session, user_id=user.id, course_id=course.id,
                                                 lesson_slug=row.lesson.slug, seconds=60)  # fmt: skip
         if row.quiz is not None:
             for _ in range(3):  # retry like a real learner until passed, at most three times
@@ -100,7 +100,7 @@ async def _simulate(session: AsyncSession, *, user: User, slug: str, lessons_don
                 skill = min(1.0, skill + 0.15)
     if lessons_done >= len(progress.lessons) and progress.final_quiz is not None:
         await _take_test(session, user=user, course_id=course.id, quiz=progress.final_quiz, skill=1.0, rng=rng)
-    await progress_service.refresh(session, user_id=user.id, course=course, version=version)
+    await standing.refresh(session, user_id=user.id, course=course, version=version)
 
 
 # Days from today to each top-level department's deadline for the basic course: the stores are already late.

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from app.authoring.events import CurrentVersionChanged
 from app.core import events
-from app.progress import service as progress_service
+from app.progress import standing
 
 
 def install() -> None:
-    events.subscribe(CurrentVersionChanged, progress_service.follow_current_version)
+    events.subscribe(CurrentVersionChanged, standing.follow_current_version)

@@ -28,7 +28,7 @@ from app.core.db import utcnow
 from app.org import service as org_service
 from app.org.models import Department
 from app.org.scope import EVERYTHING
-from app.progress import service as progress_service
+from app.progress import activity, standing
 from app.quiz import service as quiz_service
 from app.quiz.registry import sample_form
 from tests.conftest import MINI_COURSE, make_user
@@ -69,15 +69,15 @@ async def take_test(db: AsyncSession, user: User, course: Course, lesson_slug: s
         }
     )
     await quiz_service.submit_attempt(db, attempt=attempt, quiz=quiz, form=form)
-    await progress_service.refresh(db, user_id=user.id, course=course, version=version)
+    await standing.refresh(db, user_id=user.id, course=course, version=version)
 
 
 async def read(db: AsyncSession, user: User, course: Course, lesson_slug: str) -> None:
     _course, version = await content_service.get_course(db, slug=course.slug)
-    await progress_service.open_lesson(db, user_id=user.id, course_id=course.id, lesson_slug=lesson_slug)
-    await progress_service.mark_read(db, user_id=user.id, course_id=course.id, lesson_slug=lesson_slug,
+    await activity.open_lesson(db, user_id=user.id, course_id=course.id, lesson_slug=lesson_slug)
+    await activity.mark_read(db, user_id=user.id, course_id=course.id, lesson_slug=lesson_slug,
                                      version_id=version.id)  # fmt: skip
-    await progress_service.refresh(db, user_id=user.id, course=course, version=version)
+    await standing.refresh(db, user_id=user.id, course=course, version=version)
 
 
 @pytest.fixture
@@ -117,7 +117,7 @@ async def org(db: AsyncSession, tmp_path: Path) -> Org:
         await read(db, users["e2"], course, slug)
         await take_test(db, users["e2"], course, slug, answers=None)
     _course, version = await content_service.get_course(db, slug=course.slug)
-    await progress_service.open_lesson(db, user_id=users["e3"].id, course_id=course.id, lesson_slug="basics")
+    await activity.open_lesson(db, user_id=users["e3"].id, course_id=course.id, lesson_slug="basics")
     await take_test(db, users["e3"], course, "basics", answers={"b-single": {"answer": ["b"]}})
     await read(db, users["e4"], course, "basics")
     await take_test(db, users["e4"], course, "basics", answers={"b-single": {"answer": ["b"]}})

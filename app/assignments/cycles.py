@@ -7,30 +7,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, delete, exists, select, update
+from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from app.assignments import service as assignments_service
+from app.assignments.chains import cycle_dates, latest_cycle_only
 from app.assignments.models import Assignment
 from app.auth.models import User
-from app.core.clock import add_months
-from app.enrolments.models import Enrollment
 from app.org.models import Department
-from app.progress.models import CourseCompletion, CourseStatus
-
-
-def cycle_dates(first: Assignment, cycle: int) -> tuple[datetime, datetime | None]:
-    """(opens, due) of cycle number `cycle` (0 = the first) of a recurring chain. Counted from the first cycle,
-    not from the previous one, so a due date on the 31st does not drift to the 30th after a short month."""
-    months = (first.recur_months or 0) * cycle
-    return add_months(first.opens_at, months), add_months(first.due_at, months) if first.due_at else None
-
-
-def latest_cycle_only() -> object:
-    """A WHERE clause keeping only the newest cycle of each recurring chain (and every one-off assignment)."""
-    successor = aliased(Assignment)
-    return ~exists().where(successor.previous_id == Assignment.id)
+from app.progress import standing
 
 
 async def _covered_user_ids(session: AsyncSession, assignment: Assignment) -> list[int]:
@@ -73,42 +60,8 @@ async def _open_next(
     return successor
 
 
-async def restart_training(session: AsyncSession, *, course_id: int, user_ids: list[int], since: datetime) -> list[int]:
-    """Learners of these who completed the course before `since` train again from `since`; returns who."""
-    if not user_ids:
-        return []
-    completed = list(await session.scalars(
-        select(CourseCompletion.user_id).where(
-            CourseCompletion.course_id == course_id, CourseCompletion.user_id.in_(user_ids),
-            CourseCompletion.completed_at < since,
-        )
-    ))  # fmt: skip
-    if not completed:
-        return []
-    # The completion is the current cycle's; the certificate issued for it keeps the record of the earlier one.
-    await session.execute(
-        delete(CourseCompletion).where(CourseCompletion.course_id == course_id, CourseCompletion.user_id.in_(completed))
-    )
-    await session.execute(
-        update(Enrollment)
-        .where(Enrollment.course_id == course_id, Enrollment.user_id.in_(completed))
-        .values(cycle_started_at=since)
-    )
-    # Nothing counts yet in the new cycle, so every learner's standing is exactly zero: one statement for all of
-    # them instead of recomputing each (the dashboard's counters are rebuilt from these rows afterwards).
-    await session.execute(
-        update(CourseStatus)
-        .where(CourseStatus.course_id == course_id, CourseStatus.user_id.in_(completed))
-        .values(percent=0, lessons_read=0, tests_passed=0, best_score=None, attempts=0, started_at=None,
-                last_activity_at=None, completed_at=None)
-    )  # fmt: skip
-    return completed
-
-
 async def open_due_cycles(session: AsyncSession, *, now: datetime) -> list[Assignment]:
     """Open every recurring cycle whose time has come (catching up several if the job did not run for long)."""
-    from app.assignments import service as assignments_service
-
     candidates = list(await session.scalars(
         select(Assignment).where(Assignment.recur_months.is_not(None), and_(latest_cycle_only()))
         .order_by(Assignment.id)
@@ -122,7 +75,7 @@ async def open_due_cycles(session: AsyncSession, *, now: datetime) -> list[Assig
             if successor is None:
                 break
             opened.append(successor)
-            await restart_training(
+            await standing.restart_training(
                 session, course_id=current.course_id, user_ids=await _covered_user_ids(session, current), since=opening
             )
             await assignments_service.sync_roster(session, course_id=current.course_id)

@@ -10,9 +10,10 @@ from datetime import datetime
 from sqlalchemy import Select, and_, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.assignments.cycles import latest_cycle_only
+from app.assignments.chains import latest_cycle_only
 from app.assignments.models import Assignment
 from app.auth.models import User
+from app.content.models import Course
 from app.core.db import upsert_insert, utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.enrolments.models import Enrollment
@@ -115,8 +116,6 @@ async def assign(
 
 async def list_assignments(session: AsyncSession, *, scope: Scope) -> list[tuple[Assignment, str, str]]:
     """Assignments the user may see: (assignment, course slug, target name), newest first."""
-    from app.content.models import Course
-
     target_department = Department.__table__.alias("target_department")
     user_department = Department.__table__.alias("user_department")
     rows = await session.execute(

@@ -11,7 +11,7 @@ from app.core.deps import SessionDep
 from app.core.templating import render
 from app.learner.deps import CurrentCourse
 from app.policies import acknowledgments
-from app.progress import service as progress_service
+from app.progress import standing
 
 router = APIRouter()
 
@@ -19,7 +19,7 @@ router = APIRouter()
 @router.get("/my")
 async def my_training(request: Request, db: SessionDep, user: CurrentUser) -> Response:
     context = {
-        "courses": await progress_service.my_courses(db, user_id=user.id),
+        "courses": await standing.my_courses(db, user_id=user.id),
         "readings": await acknowledgments.required_reading(db, user=user),
         "certificate_count": await certificates_service.count_for_user(db, user_id=user.id),
     }
@@ -28,5 +28,5 @@ async def my_training(request: Request, db: SessionDep, user: CurrentUser) -> Re
 
 @router.get("/courses/{course_slug}")
 async def course_page(request: Request, db: SessionDep, user: CurrentUser, current: CurrentCourse) -> Response:
-    progress = await progress_service.progress_for(db, user_id=user.id, course=current.course, version=current.version)
+    progress = await standing.progress_for(db, user_id=user.id, course=current.course, version=current.version)
     return render(request, "learner/course.html", {"p": progress})

@@ -10,7 +10,7 @@ from app.core.deps import SessionDep
 from app.core.templating import is_htmx, render
 from app.learner.deps import CurrentCourse
 from app.lessons import service as lessons_service
-from app.progress import service as progress_service
+from app.progress import activity
 
 router = APIRouter(prefix="/courses/{course_slug}/lessons/{lesson_slug}")
 HEARTBEAT_SECONDS = 30
@@ -21,7 +21,7 @@ async def lesson_page(
     request: Request, lesson_slug: str, db: SessionDep, user: CurrentUser, current: CurrentCourse
 ) -> Response:
     lesson = await lessons_service.get_lesson(db, version_id=current.version.id, slug=lesson_slug)
-    progress = await progress_service.visit_lesson(
+    progress = await activity.visit_lesson(
         db, user_id=user.id, course=current.course, version=current.version, lesson_slug=lesson.slug
     )
     row = next((r for r in progress.lessons if r.lesson.slug == lesson.slug), None)
@@ -37,9 +37,7 @@ async def mark_read(
 ) -> Response:
     course, version = current.course, current.version
     lesson = await lessons_service.get_lesson(db, version_id=version.id, slug=lesson_slug)
-    progress = await progress_service.read_lesson(
-        db, user_id=user.id, course=course, version=version, lesson_slug=lesson.slug
-    )
+    progress = await activity.read_lesson(db, user_id=user.id, course=course, version=version, lesson_slug=lesson.slug)
     if is_htmx(request):
         row = next((r for r in progress.lessons if r.lesson.slug == lesson.slug), None)
         return render(request, "learner/lesson.html", {"p": progress, "lesson": lesson, "row": row}, block="read_state")
@@ -48,7 +46,7 @@ async def mark_read(
 
 @router.post("/heartbeat")
 async def heartbeat(lesson_slug: str, db: SessionDep, user: CurrentUser, current: CurrentCourse) -> Response:
-    await progress_service.add_reading_time(
+    await activity.add_reading_time(
         db, user_id=user.id, course_id=current.course.id, lesson_slug=lesson_slug, seconds=HEARTBEAT_SECONDS
     )
     return Response(status_code=204)

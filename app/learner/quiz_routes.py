@@ -16,7 +16,7 @@ from app.core.errors import NotFound
 from app.core.templating import render
 from app.learner import service
 from app.learner.deps import CourseAtVersion, CurrentCourse, OwnAttempt
-from app.progress import service as progress_service
+from app.progress import standing
 from app.quiz import service as quiz_service
 from app.quiz.views import attempt_views
 
@@ -28,7 +28,7 @@ async def _quiz_page(request: Request, db: SessionDep, user: User, current: Cour
     quiz = (await quiz_service.quizzes_of_version(db, version_id=version.id)).get(slug)
     if quiz is None:
         raise NotFound("このレッスンにはテストがありません。")
-    progress = await progress_service.progress_for(db, user_id=user.id, course=course, version=version)
+    progress = await standing.progress_for(db, user_id=user.id, course=course, version=version)
     attempts = await quiz_service.list_attempts(db, user_id=user.id, course_id=course.id, lesson_slug=slug)
     submitted = [a for a in attempts if a.submitted_at is not None]
     unfinished = next((a for a in attempts if a.submitted_at is None), None)

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.content import service as content_service
 from app.core.errors import Conflict
-from app.progress import service as progress_service
+from app.progress import standing
 from app.quiz import service as quiz_service
 from app.quiz.models import Attempt, Quiz
 
@@ -28,4 +28,4 @@ async def submit_attempt(
     the course's current version (a test taken on an older version still counts for the same lessons)."""
     if await quiz_service.submit_attempt(session, attempt=attempt, quiz=quiz, form=form):
         course, version = await content_service.get_course_by_id(session, course_id=attempt.course_id)
-        await progress_service.refresh(session, user_id=attempt.user_id, course=course, version=version)
+        await standing.refresh(session, user_id=attempt.user_id, course=course, version=version)

@@ -10,9 +10,11 @@ from typing import Any
 from sqlalchemy import case, false, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit import service as audit
 from app.auth.models import User
 from app.core.db import upsert_insert, utcnow
 from app.core.errors import Conflict, NotFound
+from app.mail import service as mail_service
 from app.org.models import Department
 from app.policies import rules
 from app.policies.kinds import KINDS, Kind
@@ -208,9 +210,6 @@ async def remind_pending(
 ) -> int:
     """Mail everyone who has not acknowledged the version that counts (and has an e-mail); returns how many. Staff
     without a company e-mail are in the list for their manager to speak to."""
-    from app.audit import service as audit
-    from app.mail import service as mail_service
-
     report = await acknowledgment_report(session, document=document, pending_only=True)
     version = await session.get(DocumentVersion, document.current_version_id) if document.current_version_id else None
     if version is None:

@@ -8,7 +8,6 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.assignments import cycles
 from app.assignments import service as assignments_service
 from app.auth.models import User
 from app.authoring import drafts
@@ -22,6 +21,7 @@ from app.org.models import Department
 from app.org.scope import EVERYTHING
 from app.policies.models import CompanyDocument, DocumentVersion
 from app.policies.wizard import document_body
+from app.progress import standing
 
 TEST_STEP = "test"
 COURSE_SLUGS = {"policy": "company-policy", "manual": "company-manual"}
@@ -99,7 +99,7 @@ async def publish_test(
     assert course is not None
     if version.requires_ack and document.course_id == course.id:
         enrolled = list(await session.scalars(select(Enrollment.user_id).where(Enrollment.course_id == course.id)))
-        await cycles.restart_training(session, course_id=course.id, user_ids=enrolled, since=utcnow())
+        await standing.restart_training(session, course_id=course.id, user_ids=enrolled, since=utcnow())
     document.course_id = course.id
     targets = [document.department_id] if document.department_id is not None else list(
         await session.scalars(select(Department.id).where(Department.parent_id.is_(None)))

@@ -19,6 +19,7 @@ from app.auth.models import User
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound
+from app.mail import service as mail_service
 from app.users.models import PasswordSetToken
 
 LINK_DAYS = 14
@@ -45,8 +46,6 @@ async def issue_password_link(
 ) -> IssuedLink:
     """A new one-time link (older unused ones stop working); mailed through the outbox when the person has an
     e-mail address."""
-    from app.mail import service as mail_service
-
     if not user.is_active:
         raise Conflict("無効なユーザーにはリンクを発行できません。先に有効にしてください。")
     await expire_links(session, user_id=user.id)

@@ -14,7 +14,7 @@ from app.auth.models import User
 from app.content.models import Asset, Course, PackFile
 from app.core.templating import format_datetime
 from app.lessons.models import Lesson
-from app.progress import service as progress_service
+from app.progress import standing
 from app.quiz.models import Quiz
 from tests.admin.conftest import SignIn
 from tests.admin.helpers import (
@@ -333,7 +333,7 @@ async def test_a_publication_that_fails_midway_changes_nothing(
     async def broken(*args: object, **kwargs: object) -> int:
         raise RuntimeError("the database went away after the course row was moved")
 
-    monkeypatch.setattr(progress_service, "refresh_learners", broken)
+    monkeypatch.setattr(standing, "refresh_learners", broken)
     response = await admin_client.post(f"/admin/content/versions/{draft_id}/publish", data={"reread": "true"})
 
     assert response.status_code == 500

@@ -17,7 +17,7 @@ from app.core.clock import add_months
 from app.core.db import utcnow
 from app.enrolments.models import Enrollment
 from app.org.scope import EVERYTHING
-from app.progress import service as progress_service
+from app.progress import standing as progress_standing
 from app.progress.models import CourseCompletion, CourseStatus, LessonProgress, LessonReading
 from app.quiz import service as quiz_service
 from app.quiz.models import Attempt
@@ -39,7 +39,7 @@ async def recurring(db: AsyncSession, org: Org, months: int = 12) -> Assignment:
 
 async def standing(db: AsyncSession, org: Org, key: str):
     course, version = await content_service.get_course(db, slug=org.course.slug)
-    return await progress_service.progress_for(db, user_id=org.users[key].id, course=course, version=version)
+    return await progress_standing.progress_for(db, user_id=org.users[key].id, course=course, version=version)
 
 
 def test_add_months_keeps_the_day_or_takes_the_last_one() -> None:

@@ -15,7 +15,7 @@ from app.content import service as content_service
 from app.content.models import Course, CourseVersion, PackFile
 from app.content.pack import load_pack, load_pack_files
 from app.core.errors import Conflict, NotFound
-from app.progress import service as progress_service
+from app.progress import activity, standing
 from app.progress.rules import LessonStatus
 from tests.admin.helpers import RESPONSES_FILE, edited, make_zip, pack_files, parse, revised, text_of
 from tests.admin.test_content_learners import with_new_lesson
@@ -37,13 +37,13 @@ async def publish(db: AsyncSession, files: dict[str, bytes], *, reread: bool) ->
 
 async def lesson_statuses(db: AsyncSession, user: User, course: Course) -> dict[str, LessonStatus]:
     course, version = await content_service.get_course(db, slug=course.slug)
-    progress = await progress_service.progress_for(db, user_id=user.id, course=course, version=version)
+    progress = await standing.progress_for(db, user_id=user.id, course=course, version=version)
     return {row.lesson.slug: row.state.status for row in progress.lessons}
 
 
 async def read(db: AsyncSession, user: User, course: Course, slug: str) -> None:
     _course, version = await content_service.get_course(db, slug=course.slug)
-    await progress_service.mark_read(db, user_id=user.id, course_id=course.id, lesson_slug=slug, version_id=version.id)
+    await activity.mark_read(db, user_id=user.id, course_id=course.id, lesson_slug=slug, version_id=version.id)
     await db.commit()
 
 

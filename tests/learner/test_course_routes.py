@@ -125,8 +125,8 @@ async def test_a_repeat_visit_updates_last_activity_without_counting_the_lesson_
     """The first visit starts the course (counted once on the dashboard); a visit soon after writes nothing, and
     a later one only moves the timestamps: what keeps a busy lesson page a read."""
     from app.counters.models import LessonStat, RosterStat
+    from app.progress.activity import VISIT_TOUCH_INTERVAL
     from app.progress.models import CourseStatus
-    from app.progress.service import VISIT_TOUCH_INTERVAL
     from tests.conftest import sign_in
 
     learner, page = org.users["e1"], f"/courses/{org.course.slug}/lessons/basics"

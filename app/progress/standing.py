@@ -1,30 +1,30 @@
-"""Lesson progress, course progress and completion."""
+"""A learner's standing in a course: what counts (readings and passed tests of the current cycle), completion
+recorded once, `course_status` kept current with the roster counters, and the same for every learner of a course
+when its current version moves."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authoring.events import CurrentVersionChanged
+from app.certificates import service as certificates_service
 from app.content import service as content_service
 from app.content.models import Course, CourseVersion
 from app.core.db import insert_or_update, utcnow
 from app.counters import service as counters
-from app.enrolments.cycles import cycle_started_at, in_cycle
+from app.enrolments.cycles import in_cycle
 from app.enrolments.models import Enrollment
+from app.lessons import service as lessons_service
 from app.lessons.models import Lesson
 from app.progress import rules
-from app.progress.models import CourseCompletion, CourseStatus, LessonProgress, LessonReading
+from app.progress.models import CourseCompletion, CourseStatus, LessonProgress
+from app.quiz import service as quiz_service
 from app.quiz.models import Quiz
 from app.quiz.service import QuizSummary
-
-MAX_SECONDS_PER_BEAT = 60
-# A repeat visit within this time writes nothing: while the page is open its heartbeat keeps last_opened_at
-# current, and a lesson page that is a pure read does not queue behind other writers (SQLite has one writer).
-VISIT_TOUCH_INTERVAL = timedelta(minutes=5)
 
 
 @dataclass
@@ -54,128 +54,11 @@ class CourseProgress:
     due_at: datetime | None
 
 
-def _one_lesson(user_id: int, course_id: int, lesson_slug: str) -> tuple[ColumnElement[bool], ...]:
-    """The conditions that pick one learner's progress row for one lesson."""
-    return (
-        LessonProgress.user_id == user_id,
-        LessonProgress.course_id == course_id,
-        LessonProgress.lesson_slug == lesson_slug,
-    )
-
-
-async def open_lesson(session: AsyncSession, *, user_id: int, course_id: int, lesson_slug: str) -> bool:
-    """Record a visit to a lesson; True the first time this learner opens it."""
-    now = utcnow()
-    first_time = await insert_or_update(
-        session, LessonProgress,
-        values={"user_id": user_id, "course_id": course_id, "lesson_slug": lesson_slug,
-                "first_opened_at": now, "last_opened_at": now, "seconds_spent": 0},
-        conflict_columns=["user_id", "course_id", "lesson_slug"],
-    )  # fmt: skip
-    if first_time:
-        await counters.count_lesson_event(session, course_id=course_id, user_id=user_id, lesson_slug=lesson_slug,
-                                       event="opened")  # fmt: skip
-    else:
-        await session.execute(
-            update(LessonProgress).where(*_one_lesson(user_id, course_id, lesson_slug)).values(last_opened_at=now)
-        )
-        await session.execute(
-            update(CourseStatus)
-            .where(CourseStatus.user_id == user_id, CourseStatus.course_id == course_id,
-                   CourseStatus.started_at.is_not(None))
-            .values(last_activity_at=now)
-        )  # fmt: skip
-    return bool(first_time)
-
-
-async def visit_lesson(
-    session: AsyncSession, *, user_id: int, course: Course, version: CourseVersion, lesson_slug: str
-) -> CourseProgress:
-    """Record a visit to a lesson page and return the learner's standing for it.
-
-    The first visit counts the lesson as opened and may start the course (a full refresh of the standing); a
-    later visit only moves the timestamps, and not at all within VISIT_TOUCH_INTERVAL of the last one."""
-    last_opened = await session.scalar(select(LessonProgress.last_opened_at).where(
-        *_one_lesson(user_id, course.id, lesson_slug)))  # fmt: skip
-    if last_opened is None:
-        await open_lesson(session, user_id=user_id, course_id=course.id, lesson_slug=lesson_slug)
-        return await refresh(session, user_id=user_id, course=course, version=version)
-    if utcnow() - last_opened >= VISIT_TOUCH_INTERVAL:
-        await open_lesson(session, user_id=user_id, course_id=course.id, lesson_slug=lesson_slug)
-    return await progress_for(session, user_id=user_id, course=course, version=version)
-
-
-async def _version_numbers(session: AsyncSession, *, course_id: int) -> dict[int, int]:
+async def version_numbers(session: AsyncSession, *, course_id: int) -> dict[int, int]:
     rows = await session.execute(
         select(CourseVersion.id, CourseVersion.number).where(CourseVersion.course_id == course_id)
     )
     return dict(rows.all())
-
-
-async def mark_read(session: AsyncSession, *, user_id: int, course_id: int, lesson_slug: str, version_id: int) -> None:
-    """Record that the lesson was read. The first reading is kept, unless the current version asked for the
-    lesson to be read again since: then this reading replaces the outdated one."""
-    await open_lesson(session, user_id=user_id, course_id=course_id, lesson_slug=lesson_slug)
-    since = (await session.scalar(select(CourseVersion.reread_since).where(CourseVersion.id == version_id)) or {}).get(
-        lesson_slug
-    )
-    cycle_start = await cycle_started_at(session, user_id=user_id, course_id=course_id)
-    if cycle_start is not None:
-        # A reading from an earlier training cycle is replaced by this one (and counts again in the statistics).
-        await session.execute(
-            update(LessonProgress)
-            .where(*_one_lesson(user_id, course_id, lesson_slug), LessonProgress.read_at < cycle_start)
-            .values(read_at=None)
-        )
-    reread = None
-    if since:
-        numbers = await _version_numbers(session, course_id=course_id)
-        outdated = [vid for vid, number in numbers.items() if not rules.reading_counts(number, since)]
-        reread = await session.execute(
-            update(LessonProgress)
-            .where(
-                *_one_lesson(user_id, course_id, lesson_slug),
-                LessonProgress.read_at.is_not(None),
-                or_(LessonProgress.read_version_id.is_(None), LessonProgress.read_version_id.in_(outdated)),
-            )
-            .values(read_at=utcnow(), read_version_id=version_id)
-        )
-    first_read = await session.execute(
-        update(LessonProgress)
-        .where(
-            *_one_lesson(user_id, course_id, lesson_slug),
-            LessonProgress.read_at.is_(None),
-        )
-        .values(read_at=utcnow(), read_version_id=version_id)
-    )
-    if first_read.rowcount == 1:
-        await counters.count_lesson_event(session, course_id=course_id, user_id=user_id, lesson_slug=lesson_slug,
-                                       event="read")  # fmt: skip
-    if first_read.rowcount == 1 or (reread is not None and reread.rowcount == 1):
-        # The reading that counts from now on, kept for good: lesson_progress holds only the latest one.
-        session.add(LessonReading(user_id=user_id, course_id=course_id, lesson_slug=lesson_slug,
-                                  version_id=version_id, read_at=utcnow()))  # fmt: skip
-        await session.flush()
-
-
-async def read_lesson(
-    session: AsyncSession, *, user_id: int, course: Course, version: CourseVersion, lesson_slug: str
-) -> CourseProgress:
-    """読了にする: record the reading, then the learner's standing with it (completion, counters, certificate)."""
-    await mark_read(session, user_id=user_id, course_id=course.id, lesson_slug=lesson_slug, version_id=version.id)
-    return await refresh(session, user_id=user_id, course=course, version=version)
-
-
-async def add_reading_time(
-    session: AsyncSession, *, user_id: int, course_id: int, lesson_slug: str, seconds: int
-) -> None:
-    """Add time from the page's heartbeat, capped so a forged beat cannot add hours."""
-    seconds = max(0, min(seconds, MAX_SECONDS_PER_BEAT))
-    await session.execute(
-        update(LessonProgress)
-        .where(*_one_lesson(user_id, course_id, lesson_slug))
-        .values(seconds_spent=LessonProgress.seconds_spent + seconds, last_opened_at=utcnow())
-    )
 
 
 async def course_progress(
@@ -198,7 +81,7 @@ async def course_progress(
             select(LessonProgress).where(LessonProgress.user_id == user_id, LessonProgress.course_id == course.id)
         )
     }
-    numbers = await _version_numbers(session, course_id=course.id) if version.reread_since else {}
+    numbers = await version_numbers(session, course_id=course.id) if version.reread_since else {}
     rows: list[LessonRow] = []
     for lesson in lessons:
         if lesson.is_appendix:
@@ -289,7 +172,6 @@ def _status_values(user_id: int, progress: CourseProgress) -> dict[str, object]:
 async def refresh(session: AsyncSession, *, user_id: int, course: Course, version: CourseVersion) -> CourseProgress:
     """Recompute a learner's standing after an activity: record completion once, keep course_status current,
     and move the dashboard's roster counters by what changed."""
-    from app.certificates import service as certificates_service
 
     progress = await progress_for(session, user_id=user_id, course=course, version=version)
     completed_now = await record_completion_if_met(session, user_id=user_id, progress=progress)
@@ -341,8 +223,6 @@ async def progress_for(
     session: AsyncSession, *, user_id: int, course: Course, version: CourseVersion
 ) -> CourseProgress:
     """Everything a course page or マイ研修 card shows for one learner."""
-    from app.lessons import service as lessons_service
-    from app.quiz import service as quiz_service
 
     return await course_progress(
         session,
@@ -383,3 +263,35 @@ async def refresh_learners(session: AsyncSession, *, course_id: int) -> int:
 async def follow_current_version(session: AsyncSession, event: CurrentVersionChanged) -> None:
     """Standings follow a course to its new current version (subscribed in app/subscriptions.py)."""
     await refresh_learners(session, course_id=event.course_id)
+
+
+async def restart_training(session: AsyncSession, *, course_id: int, user_ids: list[int], since: datetime) -> list[int]:
+    """Learners of these who completed the course before `since` train again from `since`; returns who."""
+    if not user_ids:
+        return []
+    completed = list(await session.scalars(
+        select(CourseCompletion.user_id).where(
+            CourseCompletion.course_id == course_id, CourseCompletion.user_id.in_(user_ids),
+            CourseCompletion.completed_at < since,
+        )
+    ))  # fmt: skip
+    if not completed:
+        return []
+    # The completion is the current cycle's; the certificate issued for it keeps the record of the earlier one.
+    await session.execute(
+        delete(CourseCompletion).where(CourseCompletion.course_id == course_id, CourseCompletion.user_id.in_(completed))
+    )
+    await session.execute(
+        update(Enrollment)
+        .where(Enrollment.course_id == course_id, Enrollment.user_id.in_(completed))
+        .values(cycle_started_at=since)
+    )
+    # Nothing counts yet in the new cycle, so every learner's standing is exactly zero: one statement for all of
+    # them instead of recomputing each (the dashboard's counters are rebuilt from these rows afterwards).
+    await session.execute(
+        update(CourseStatus)
+        .where(CourseStatus.course_id == course_id, CourseStatus.user_id.in_(completed))
+        .values(percent=0, lessons_read=0, tests_passed=0, best_score=None, attempts=0, started_at=None,
+                last_activity_at=None, completed_at=None)
+    )  # fmt: skip
+    return completed

@@ -1,0 +1,141 @@
+"""A learner's activity in a course: opening and reading lessons, time spent reading. Each first time is
+counted (app.counters) and may move the learner's standing (standing.py)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.content.models import Course, CourseVersion
+from app.core.db import insert_or_update, utcnow
+from app.counters import service as counters
+from app.enrolments.cycles import cycle_started_at
+from app.progress import rules
+from app.progress.models import CourseStatus, LessonProgress, LessonReading
+from app.progress.standing import CourseProgress, progress_for, refresh, version_numbers
+
+MAX_SECONDS_PER_BEAT = 60
+
+
+# A repeat visit within this time writes nothing: while the page is open its heartbeat keeps last_opened_at
+# current, and a lesson page that is a pure read does not queue behind other writers (SQLite has one writer).
+VISIT_TOUCH_INTERVAL = timedelta(minutes=5)
+
+
+def _one_lesson(user_id: int, course_id: int, lesson_slug: str) -> tuple[ColumnElement[bool], ...]:
+    """The conditions that pick one learner's progress row for one lesson."""
+    return (
+        LessonProgress.user_id == user_id,
+        LessonProgress.course_id == course_id,
+        LessonProgress.lesson_slug == lesson_slug,
+    )
+
+
+async def open_lesson(session: AsyncSession, *, user_id: int, course_id: int, lesson_slug: str) -> bool:
+    """Record a visit to a lesson; True the first time this learner opens it."""
+    now = utcnow()
+    first_time = await insert_or_update(
+        session, LessonProgress,
+        values={"user_id": user_id, "course_id": course_id, "lesson_slug": lesson_slug,
+                "first_opened_at": now, "last_opened_at": now, "seconds_spent": 0},
+        conflict_columns=["user_id", "course_id", "lesson_slug"],
+    )  # fmt: skip
+    if first_time:
+        await counters.count_lesson_event(session, course_id=course_id, user_id=user_id, lesson_slug=lesson_slug,
+                                       event="opened")  # fmt: skip
+    else:
+        await session.execute(
+            update(LessonProgress).where(*_one_lesson(user_id, course_id, lesson_slug)).values(last_opened_at=now)
+        )
+        await session.execute(
+            update(CourseStatus)
+            .where(CourseStatus.user_id == user_id, CourseStatus.course_id == course_id,
+                   CourseStatus.started_at.is_not(None))
+            .values(last_activity_at=now)
+        )  # fmt: skip
+    return bool(first_time)
+
+
+async def visit_lesson(
+    session: AsyncSession, *, user_id: int, course: Course, version: CourseVersion, lesson_slug: str
+) -> CourseProgress:
+    """Record a visit to a lesson page and return the learner's standing for it.
+
+    The first visit counts the lesson as opened and may start the course (a full refresh of the standing); a
+    later visit only moves the timestamps, and not at all within VISIT_TOUCH_INTERVAL of the last one."""
+    last_opened = await session.scalar(select(LessonProgress.last_opened_at).where(
+        *_one_lesson(user_id, course.id, lesson_slug)))  # fmt: skip
+    if last_opened is None:
+        await open_lesson(session, user_id=user_id, course_id=course.id, lesson_slug=lesson_slug)
+        return await refresh(session, user_id=user_id, course=course, version=version)
+    if utcnow() - last_opened >= VISIT_TOUCH_INTERVAL:
+        await open_lesson(session, user_id=user_id, course_id=course.id, lesson_slug=lesson_slug)
+    return await progress_for(session, user_id=user_id, course=course, version=version)
+
+
+async def mark_read(session: AsyncSession, *, user_id: int, course_id: int, lesson_slug: str, version_id: int) -> None:
+    """Record that the lesson was read. The first reading is kept, unless the current version asked for the
+    lesson to be read again since: then this reading replaces the outdated one."""
+    await open_lesson(session, user_id=user_id, course_id=course_id, lesson_slug=lesson_slug)
+    since = (await session.scalar(select(CourseVersion.reread_since).where(CourseVersion.id == version_id)) or {}).get(
+        lesson_slug
+    )
+    cycle_start = await cycle_started_at(session, user_id=user_id, course_id=course_id)
+    if cycle_start is not None:
+        # A reading from an earlier training cycle is replaced by this one (and counts again in the statistics).
+        await session.execute(
+            update(LessonProgress)
+            .where(*_one_lesson(user_id, course_id, lesson_slug), LessonProgress.read_at < cycle_start)
+            .values(read_at=None)
+        )
+    reread = None
+    if since:
+        numbers = await version_numbers(session, course_id=course_id)
+        outdated = [vid for vid, number in numbers.items() if not rules.reading_counts(number, since)]
+        reread = await session.execute(
+            update(LessonProgress)
+            .where(
+                *_one_lesson(user_id, course_id, lesson_slug),
+                LessonProgress.read_at.is_not(None),
+                or_(LessonProgress.read_version_id.is_(None), LessonProgress.read_version_id.in_(outdated)),
+            )
+            .values(read_at=utcnow(), read_version_id=version_id)
+        )
+    first_read = await session.execute(
+        update(LessonProgress)
+        .where(
+            *_one_lesson(user_id, course_id, lesson_slug),
+            LessonProgress.read_at.is_(None),
+        )
+        .values(read_at=utcnow(), read_version_id=version_id)
+    )
+    if first_read.rowcount == 1:
+        await counters.count_lesson_event(session, course_id=course_id, user_id=user_id, lesson_slug=lesson_slug,
+                                       event="read")  # fmt: skip
+    if first_read.rowcount == 1 or (reread is not None and reread.rowcount == 1):
+        # The reading that counts from now on, kept for good: lesson_progress holds only the latest one.
+        session.add(LessonReading(user_id=user_id, course_id=course_id, lesson_slug=lesson_slug,
+                                  version_id=version_id, read_at=utcnow()))  # fmt: skip
+        await session.flush()
+
+
+async def read_lesson(
+    session: AsyncSession, *, user_id: int, course: Course, version: CourseVersion, lesson_slug: str
+) -> CourseProgress:
+    """読了にする: record the reading, then the learner's standing with it (completion, counters, certificate)."""
+    await mark_read(session, user_id=user_id, course_id=course.id, lesson_slug=lesson_slug, version_id=version.id)
+    return await refresh(session, user_id=user_id, course=course, version=version)
+
+
+async def add_reading_time(
+    session: AsyncSession, *, user_id: int, course_id: int, lesson_slug: str, seconds: int
+) -> None:
+    """Add time from the page's heartbeat, capped so a forged beat cannot add hours."""
+    seconds = max(0, min(seconds, MAX_SECONDS_PER_BEAT))
+    await session.execute(
+        update(LessonProgress)
+        .where(*_one_lesson(user_id, course_id, lesson_slug))
+        .values(seconds_spent=LessonProgress.seconds_spent + seconds, last_opened_at=utcnow())
+    )
