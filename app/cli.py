@@ -25,8 +25,6 @@ app.add_typer(db_app, name="db")
 app.add_typer(content_app, name="content")
 cycles_app = typer.Typer(help="繰り返しの研修(再受講)", no_args_is_help=True)
 app.add_typer(cycles_app, name="cycles")
-bench_app = typer.Typer(help="ベンチマーク用のデータ", no_args_is_help=True)
-app.add_typer(bench_app, name="bench")
 
 T = TypeVar("T")
 
@@ -329,61 +327,6 @@ def users_import(
         typer.echo(f"確認のみ(--dry-run): {counts}。何も変更していません。")
     else:
         typer.echo(f"✓ 取り込みました: {counts}。")
-
-
-def _refuse_in_production() -> None:
-    """Benchmark data (shared passwords, sessions written directly) never goes into a production database."""
-    if get_settings().env is Environment.PRODUCTION:
-        typer.echo("LMS_ENV=production ではベンチマーク用データを作成できません。", err=True)
-        raise typer.Exit(1)
-
-
-@bench_app.command("seed")
-def bench_seed(
-    employees: Annotated[int, typer.Option(min=1, max=1_000_000)] = 100_000,
-    course: str = "kasuhara-basics",
-    seed: int = 1,
-) -> None:
-    """Add a large organisation (departments, managers, employees with history) for benchmarks."""
-    import time
-
-    from app import scale
-
-    _refuse_in_production()
-    started = time.perf_counter()
-    report = _run_in_session(lambda s: scale.seed(s, employees=employees, course_slug=course, seed=seed))
-    typer.echo(
-        f"{report.employees:,} 人、{report.departments} 部署を作成しました({time.perf_counter() - started:.0f} 秒)。"
-    )
-    for table, count in sorted(report.rows.items()):
-        typer.echo(f"  {table:<24} {count:>10,}")
-    typer.echo(
-        f"事業本部の管理職: {report.division_manager} / 部の管理職: {report.department_manager}"
-        f"(パスワード {scale.PASSWORD})"
-    )
-
-
-@bench_app.command("learners")
-def bench_learners(
-    out: Annotated[Path, typer.Option(help="JSON file for the cookies and test ids")],
-    count: Annotated[int, typer.Option(min=1, max=100_000)] = 1000,
-    course: str = "kasuhara-basics",
-) -> None:
-    """Add learners who are already signed in (for load tests) and write their session cookies to OUT."""
-    import json
-
-    from app import scale
-    from app.auth.deps import SESSION_COOKIE, cookie_serializer
-
-    _refuse_in_production()
-    settings = get_settings()
-    serializer = cookie_serializer(settings)
-    seeded = _run_in_session(lambda s: scale.seed_load_learners(s, count=count, course_slug=course,
-                                                                  cookie_for=serializer.dumps))  # fmt: skip
-    found = {"cookie_name": SESSION_COOKIE, "cookies": seeded.cookies, "admin_cookie": seeded.admin_cookie,
-             "quizzes": seeded.quiz_ids}  # fmt: skip
-    out.write_text(json.dumps(found))
-    typer.echo(f"サインイン済みの受講者 {count:,} 人を作成しました: {out}")
 
 
 @app.command("serve")

@@ -55,10 +55,6 @@ class DemoAccount:
     department: str
 
 
-class DemoRefused(Exception):
-    pass
-
-
 STAFF_WITHOUT_EMAIL = [
     ("P1001", "店舗 一美", "店舗事業部/新宿店"),
     ("P1002", "売場 健太", "店舗事業部/新宿店"),

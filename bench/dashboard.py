@@ -35,10 +35,21 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def lms(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=ROOT, env=env, check=True,
-                          capture_output=True, text=True)  # fmt: skip
+def run_module(env: dict[str, str], module: str, *args: str) -> str:
+    """`python -m module args` in the project root; its output, or an error with everything it printed."""
+    done = subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{module} {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
     return done.stdout
+
+
+def lms(env: dict[str, str], *args: str) -> str:
+    return run_module(env, "app.cli", *args)
+
+
+def seed_data(env: dict[str, str], *args: str) -> str:
+    """The benchmark seeder (bench/seed.py): never part of the product's `lms` command."""
+    return run_module(env, "bench.seed", *args)
 
 
 def prepare(db: str, employees: int) -> dict[str, str]:
@@ -56,7 +67,7 @@ def prepare(db: str, employees: int) -> dict[str, str]:
     lms(env, "db", "upgrade")
     lms(env, "content", "import", "content/kasuhara-basics")
     started = time.perf_counter()
-    out = lms(env, "bench", "seed", "--employees", str(employees))
+    out = seed_data(env, "organisation", "--employees", str(employees))
     env["SEED_SECONDS"] = f"{time.perf_counter() - started:.0f}"
     emails = re.findall(r"(bench-manager-[\w-]+@example\.com)", out)
     env["DIVISION_MANAGER"], env["DEPARTMENT_MANAGER"] = emails[0], emails[1]

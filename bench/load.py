@@ -30,7 +30,7 @@ from urllib.parse import urlencode
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.dashboard import PG_ADMIN, PG_URL, free_port
+from bench.dashboard import PG_ADMIN, PG_URL, free_port, lms, seed_data
 from bench.driver import Recorder, RssSampler, answer_form, open_loop, run_wrk, wrk_available
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,14 +43,6 @@ COURSE = "kasuhara-basics"
 LESSON = f"/courses/{COURSE}/lessons/kasuhara-vs-complaint"
 HERD_SIZE = 1000
 RUSH_LEARNERS = 1000
-
-
-def lms(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True)  # fmt: skip
-    if done.returncode != 0:
-        raise RuntimeError(f"lms {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    return done.stdout
 
 
 def psql(*commands: str, url: str = PG_ADMIN) -> None:
@@ -89,9 +81,9 @@ def template(db: str, employees: int, learners: int, fresh: bool) -> tuple[str, 
     lms(env, "db", "upgrade")
     lms(env, "content", "import", f"content/{COURSE}")
     if employees:
-        lms(env, "bench", "seed", "--employees", str(employees))
+        seed_data(env, "organisation", "--employees", str(employees))
     cookies_file = CACHE / f"load-{key}-learners.json"
-    lms(env, "bench", "learners", "--count", str(learners), "--out", str(cookies_file))
+    seed_data(env, "learners", "--count", str(learners), "--out", str(cookies_file))
     lms(env, "db", "analyze")
     meta = {"migration": head, "source": source, "seconds": round(time.perf_counter() - started),
             **json.loads(cookies_file.read_text())}  # fmt: skip

@@ -143,8 +143,3 @@ def render(text: str, *, resolve_image: Callable[[str], str] | None = None) -> R
 def render_inline_block(text: str) -> str:
     """Short Markdown fields of questions (prompt, scene, explanation)."""
     return render(text).html
-
-
-def plain_text(html: str) -> str:
-    """The visible text of rendered HTML, used to measure lesson length."""
-    return re.sub(r"<[^>]+>", "", html)

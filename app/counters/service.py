@@ -4,6 +4,8 @@ changed. Counted under the learner's department at the time of the event; people
 from __future__ import annotations
 
 import json
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
 from app.core.clock import JAPAN
-from app.core.db import increment, increment_many
+from app.core.db import increment_many
 from app.counters.models import (
     CompletionDayStat,
     LessonStat,
@@ -34,35 +36,77 @@ async def _department_of(session: AsyncSession, user_id: int) -> int | None:
     return await session.scalar(select(User.department_id).where(User.id == user_id))
 
 
+@dataclass
+class Tally:
+    """Counter deltas for one course, added up in memory and written in one batch per table (in key order, so
+    concurrent writers lock shared counters in the same order). Grading writes one attempt's; bulk loads write
+    many at once through the same code."""
+
+    course_id: int
+    answered: Counter[tuple[int, str]] = field(default_factory=Counter)
+    correct: Counter[tuple[int, str]] = field(default_factory=Counter)
+    wrong: Counter[tuple[int, str, str]] = field(default_factory=Counter)
+    misconceptions: Counter[tuple[int, str]] = field(default_factory=Counter)
+    lessons: Counter[tuple[int, str, str]] = field(default_factory=Counter)
+    completion_days: Counter[tuple[int, Any]] = field(default_factory=Counter)
+
+    def graded(self, department_id: int, graded: list[tuple[str, Any, bool, list[str]]]) -> None:
+        """(question id, answer, correct?, misconceptions) per question on a submitted paper."""
+        for question_id, answer, correct, misconceptions in graded:
+            self.answered[department_id, question_id] += 1
+            self.correct[department_id, question_id] += int(correct)
+            if not correct and answer is not None:
+                self.wrong[department_id, question_id, answer_key(answer)] += 1
+            for key in misconceptions:
+                self.misconceptions[department_id, key] += 1
+
+    def lesson_event(self, department_id: int, lesson_slug: str, event: str) -> None:
+        """A first open, read or pass ("opened", "read", "passed") of a lesson."""
+        self.lessons[department_id, lesson_slug, event] += 1
+
+    def completion(self, department_id: int, when: datetime) -> None:
+        self.completion_days[department_id, completion_day(when)] += 1
+
+    async def write(self, session: AsyncSession) -> None:
+        place = {"course_id": self.course_id}
+        keys = ["course_id", "department_id"]
+        questions = [
+            {**place, "department_id": d, "question_id": q, "answered": n, "correct": self.correct[d, q]}
+            for (d, q), n in self.answered.items()
+        ]
+        await increment_many(
+            session, QuestionStat, keys=[*keys, "question_id"], deltas=["answered", "correct"], rows=questions
+        )
+        wrong = [
+            {**place, "department_id": d, "question_id": q, "answer": a, "count": n}
+            for (d, q, a), n in self.wrong.items()
+        ]
+        await increment_many(
+            session, WrongAnswerStat, keys=[*keys, "question_id", "answer"], deltas=["count"], rows=wrong
+        )
+        chosen = [
+            {**place, "department_id": d, "misconception": k, "count": n} for (d, k), n in self.misconceptions.items()
+        ]
+        await increment_many(session, MisconceptionStat, keys=[*keys, "misconception"], deltas=["count"], rows=chosen)
+        events = ("opened", "read", "passed")
+        lessons = [
+            {**place, "department_id": d, "lesson_slug": slug, event: n, **{e: 0 for e in events if e != event}}
+            for (d, slug, event), n in self.lessons.items()
+        ]
+        await increment_many(session, LessonStat, keys=[*keys, "lesson_slug"], deltas=list(events), rows=lessons)
+        days = [{**place, "department_id": d, "day": day, "count": n} for (d, day), n in self.completion_days.items()]
+        await increment_many(session, CompletionDayStat, keys=[*keys, "day"], deltas=["count"], rows=days)
+
+
 async def record_graded_answers(
     session: AsyncSession, *, course_id: int, user_id: int, graded: list[tuple[str, Any, bool, list[str]]]
 ) -> None:
     """Count one submitted attempt: (question id, answer, correct?, misconceptions) per question on its paper."""
     department_id = await _department_of(session, user_id)
     if department_id is not None:
-        await record_graded_answers_in(session, course_id=course_id, department_id=department_id, graded=graded)
-
-
-async def record_graded_answers_in(
-    session: AsyncSession, *, course_id: int, department_id: int, graded: list[tuple[str, Any, bool, list[str]]]
-) -> None:
-    """Count graded answers under a known department (a whole batch of attempts at once, for bulk loads)."""
-    place = {"course_id": course_id, "department_id": department_id}
-    questions, wrong, misconceptions_chosen = [], [], []
-    for question_id, answer, correct, misconceptions in graded:
-        questions.append({**place, "question_id": question_id, "answered": 1, "correct": int(correct)})
-        if not correct and answer is not None:
-            wrong.append({**place, "question_id": question_id, "answer": answer_key(answer), "count": 1})
-        misconceptions_chosen += [{**place, "misconception": key, "count": 1} for key in misconceptions]
-    # One batch per table: a submission touches a dozen counters, and a statement each was most of its cost.
-    keys = ["course_id", "department_id"]
-    await increment_many(
-        session, QuestionStat, keys=[*keys, "question_id"], deltas=["answered", "correct"], rows=questions
-    )
-    await increment_many(session, WrongAnswerStat, keys=[*keys, "question_id", "answer"], deltas=["count"], rows=wrong)
-    await increment_many(
-        session, MisconceptionStat, keys=[*keys, "misconception"], deltas=["count"], rows=misconceptions_chosen
-    )
+        tally = Tally(course_id)
+        tally.graded(department_id, graded)
+        await tally.write(session)
 
 
 async def adjust_roster(
@@ -105,10 +149,10 @@ async def count_lesson_event(
 ) -> None:
     """A learner opened, read or passed a lesson for the first time: count it under their department."""
     department_id = await _department_of(session, user_id)
-    if department_id is None:
-        return
-    keys = {"course_id": course_id, "department_id": department_id, "lesson_slug": lesson_slug}
-    await increment(session, LessonStat, keys=keys, deltas={event: 1})
+    if department_id is not None:
+        tally = Tally(course_id)
+        tally.lesson_event(department_id, lesson_slug, event)
+        await tally.write(session)
 
 
 def completion_day(when: datetime) -> Any:
@@ -119,7 +163,7 @@ def completion_day(when: datetime) -> Any:
 async def count_completion(session: AsyncSession, *, course_id: int, user_id: int, when: datetime) -> None:
     """A learner completed the course: count it on the day (in Japan) under their department."""
     department_id = await _department_of(session, user_id)
-    if department_id is None:
-        return
-    keys = {"course_id": course_id, "department_id": department_id, "day": completion_day(when)}
-    await increment(session, CompletionDayStat, keys=keys, deltas={"count": 1})
+    if department_id is not None:
+        tally = Tally(course_id)
+        tally.completion(department_id, when)
+        await tally.write(session)

@@ -41,9 +41,3 @@ class DashboardQuery(BaseModel):
         pairs = {k: (v.value if hasattr(v, "value") else v) for k, v in values.items()
                  if v not in (None, "") and defaults.get(k) != v}  # fmt: skip
         return "?" + urlencode(pairs) if pairs else "?"
-
-
-class ReminderForm(BaseModel):
-    course: str = Field(max_length=63)
-    user_ids: list[int] = Field(default_factory=list, max_length=100_000)
-    all_overdue: bool = False

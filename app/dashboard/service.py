@@ -11,10 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
 from app.counters.models import RosterStat
-from app.dashboard.roster import SORTS, RosterFilter, is_overdue, roster_query, row_columns
+from app.dashboard.roster import SORTS, RosterFilter, roster_query, row_columns
 from app.org.models import Department
 from app.org.scope import Scope
-from app.progress.models import CourseStatus
 
 PAGE_SIZE = 50
 
@@ -98,20 +97,6 @@ async def headline(session: AsyncSession, *, scope: Scope, roster_filter: Roster
     average = round(float(score_sum) / int(score_count), 1) if score_count else None
     return Headline(int(assigned), int(completed), int(started) - int(completed), int(assigned) - int(started),
                     int(overdue), average)  # fmt: skip
-
-
-async def headline_from_roster(
-    session: AsyncSession, *, scope: Scope, roster_filter: RosterFilter, now: datetime
-) -> Headline:
-    """The same figures counted directly from the roster: slower, and the reference the counters must match."""
-    done, started = CourseStatus.completed_at.is_not(None), CourseStatus.started_at.is_not(None)
-    statement = roster_query(
-        scope, roster_filter, now, func.count(), _count_if(done), _count_if(~done & started),
-        _count_if(~done & ~started), _count_if(is_overdue(now)), func.avg(CourseStatus.best_score),
-    )  # fmt: skip
-    assigned, completed, in_progress, not_started, overdue, average = (await session.execute(statement)).one()
-    return Headline(int(assigned), int(completed), int(in_progress), int(not_started), int(overdue),
-                    round(float(average), 1) if average is not None else None)  # fmt: skip
 
 
 async def by_department(

@@ -181,7 +181,3 @@ def form_value(field: Field, value: object) -> str | list[str]:
     if field.kind == "choices":
         return items
     return str(value or "")
-
-
-def step_by_key(steps: Iterable[Step], key: str) -> Step | None:
-    return next((step for step in steps if step.key == key), None)

@@ -1,5 +1,6 @@
 """The real course packs under content/: valid, of the promised length, and tests that teach."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,13 @@ from app.content import markdown
 from app.content.pack import Pack, load_pack
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
+
+
+def plain_text(html: str) -> str:
+    """The visible text of rendered HTML, used to measure lesson length."""
+    return re.sub(r"<[^>]+>", "", html)
+
+
 PACKS = sorted(path for path in CONTENT.iterdir() if (path / "course.yaml").exists())
 
 
@@ -25,7 +33,7 @@ def test_every_lesson_is_15_to_25_minutes_of_reading(pack: Pack) -> None:
         if lesson.is_appendix:
             continue
         body = markdown.substitute_variables(lesson.body, pack.course.variables)
-        visible = "".join(markdown.plain_text(markdown.render(body).html).split())
+        visible = "".join(plain_text(markdown.render(body).html).split())
         assert 4000 <= len(visible) <= 8000, f"{lesson.file}: {len(visible)} characters"
         assert 15 <= lesson.front.minutes <= 25, lesson.file
 

@@ -13,6 +13,7 @@ from app.policies.builder import (
     policy_markdown,
     policy_title,
 )
+from app.policies.kinds import KINDS, step_for
 from app.policies.wizard import (
     MAX_LINES,
     UNKNOWN_CHOICE,
@@ -21,7 +22,6 @@ from app.policies.wizard import (
     form_value,
     md_escape,
     parse_step_form,
-    step_by_key,
 )
 
 FIELDS = [field for step in POLICY_STEPS for field in step.fields]
@@ -348,6 +348,6 @@ def test_defaults_survive_a_round_trip_through_the_form(step) -> None:
     assert values == {field.name: getattr(answers, field.name) for field in step.fields}
 
 
-def test_step_by_key() -> None:
-    assert step_by_key(POLICY_STEPS, "desk") is POLICY_STEPS[4]
-    assert step_by_key(POLICY_STEPS, "nope") is None
+def test_step_for() -> None:
+    assert step_for(KINDS["policy"], "desk") is POLICY_STEPS[4]
+    assert step_for(KINDS["policy"], "nope") is None

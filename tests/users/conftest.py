@@ -22,6 +22,7 @@ from app.dashboard.roster import RosterFilter
 from app.org.models import Department
 from app.org.scope import EVERYTHING
 from tests.conftest import make_user, sign_in
+from tests.dashboard.oracle import headline_from_roster
 from tests.org_fixture import Org
 
 HEADER = ["社員番号", "氏名", "メールアドレス", "部署", "役割", "管理者", "管理部署"]
@@ -172,7 +173,7 @@ async def headline(db: AsyncSession, course_id: int) -> dashboard_service.Headli
     await db.commit()
     now, whole = utcnow(), RosterFilter(course_id=course_id)
     figures = await dashboard_service.headline(db, scope=EVERYTHING, roster_filter=whole, now=now)
-    assert figures == await dashboard_service.headline_from_roster(db, scope=EVERYTHING, roster_filter=whole, now=now)
+    assert figures == await headline_from_roster(db, scope=EVERYTHING, roster_filter=whole, now=now)
     return figures
 
 

@@ -1,38 +1,52 @@
-"""`lms bench seed`: a realistic large organisation for dashboard benchmarks.
+"""Benchmark data, kept out of the product: a realistic large organisation for dashboard benchmarks, and learners
+already signed in for load tests. Refused when LMS_ENV=production.
 
-N employees in ~610 departments (10 divisions × 10 departments × 5 sections), managers for every division
-and department, the basic course assigned per division, and for each employee a plausible history: lessons
-opened and read, attempts with graded answers and the misconceptions they reflect. Rows are written in
-batches with executemany; every employee shares one password hash so seeding does not spend hours in argon2.
+    python -m bench.seed organisation --employees 100000
+    python -m bench.seed learners --count 5000 --out var/bench/cookies.json
+
+The organisation: N employees in ~610 departments (10 divisions × 10 departments × 5 sections), managers for every
+division and department, the basic course assigned per division, and for each employee a plausible history: lessons
+opened and read, attempts with graded answers and the misconceptions they reflect. Rows are written in batches with
+executemany, and the dashboard's counters through their own API (a Tally, as grading writes them), so there is one
+implementation of them; every employee shares one password hash so seeding does not spend hours in argon2.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import random
 import secrets
-from collections import Counter
-from collections.abc import Iterable
+import time
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
 
-from sqlalchemy import Table, func, insert, select
+import typer
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import app.models  # noqa: F401 - every model registered, so foreign keys between domains resolve
+from app import subscriptions
 from app.assignments import service as assignment_service
 from app.assignments.models import Assignment
 from app.auth import service as auth_service
+from app.auth.deps import SESSION_COOKIE, cookie_serializer
 from app.auth.identifiers import token_hash
 from app.auth.models import Role, User, UserSession
 from app.content import service as content_service
-from app.core.db import utcnow
-from app.core.templating import TIMEZONE
-from app.counters.models import CompletionDayStat, LessonStat, MisconceptionStat, QuestionStat, WrongAnswerStat
-from app.counters.service import answer_key
+from app.content.models import Course, CourseVersion
+from app.core.config import Environment, get_settings
+from app.core.db import make_engine, make_sessionmaker, utcnow
+from app.counters.service import Tally
+from app.lessons import service as lessons_service
 from app.org.models import Department, ManagedDepartment
 from app.progress.models import CourseCompletion, CourseStatus, LessonProgress
 from app.progress.recount import recount_roster
 from app.quiz import scoring
+from app.quiz import service as quiz_service
 from app.quiz.models import Attempt, AttemptAnswer, Quiz, key_for_test
 from app.quiz.registry import parse_form, sample_form
 from app.quiz.service import paper_for
@@ -67,12 +81,10 @@ async def _resync_sequences(session: AsyncSession, tables: list[str]) -> None:
     """Rows were written with explicit ids: move PostgreSQL's id sequences past them."""
     if session.bind is None or session.bind.dialect.name != "postgresql":
         return
-    from sqlalchemy import text
-
     for table in tables:
-        await session.execute(text(
-            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))"
-        ))  # fmt: skip
+        await session.execute(
+            text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))")
+        )
 
 
 async def _next_id(session: AsyncSession, column: Any) -> int:
@@ -94,13 +106,20 @@ async def seed(
     for d in range(10):
         division_id, next_id = next_id, next_id + 1
         divisions.append(division_id)
-        department_rows.append({"id": division_id, "name": f"第{d + 1}事業本部", "parent_id": None,
-                                "path": f"/{division_id}/"})  # fmt: skip
+        department_rows.append(
+            {"id": division_id, "name": f"第{d + 1}事業本部", "parent_id": None, "path": f"/{division_id}/"}
+        )
         for p in range(10):
             dept_id, next_id = next_id, next_id + 1
             departments.append(dept_id)
-            department_rows.append({"id": dept_id, "name": f"第{d + 1}-{p + 1}部", "parent_id": division_id,
-                                    "path": f"/{division_id}/{dept_id}/"})  # fmt: skip
+            department_rows.append(
+                {
+                    "id": dept_id,
+                    "name": f"第{d + 1}-{p + 1}部",
+                    "parent_id": division_id,
+                    "path": f"/{division_id}/{dept_id}/",
+                }
+            )
             for s in range(5):
                 section_id, next_id = next_id, next_id + 1
                 sections.append(section_id)
@@ -122,9 +141,18 @@ async def seed(
     manager_rows, managed_rows = [], []
     for index, department_id in enumerate(divisions + departments):
         email = f"bench-manager-{tag}-{index}@example.com"
-        manager_rows.append({"id": user_id, "email": email, "display_name": f"管理職 {index}", "password_hash":
-                             password_hash, "role": Role.MANAGER.value, "is_active": True, "department_id": None,
-                             "created_at": now})  # fmt: skip
+        manager_rows.append(
+            {
+                "id": user_id,
+                "email": email,
+                "display_name": f"管理職 {index}",
+                "password_hash": password_hash,
+                "role": Role.MANAGER.value,
+                "is_active": True,
+                "department_id": None,
+                "created_at": now,
+            }
+        )
         managed_rows.append({"user_id": user_id, "department_id": department_id})
         if index == 0:
             report.division_manager = email
@@ -135,12 +163,24 @@ async def seed(
     await _insert(session, ManagedDepartment.__table__, managed_rows, report)
 
     first_employee = user_id
-    await _insert(session, User.__table__, (
-        {"id": first_employee + i, "email": f"bench-{tag}-{i}@example.com", "display_name": f"社員 {i:06d}",
-         "password_hash": password_hash, "role": Role.LEARNER.value, "is_active": True,
-         "department_id": sections[i % len(sections)], "created_at": now}
-        for i in range(employees)
-    ), report)  # fmt: skip
+    await _insert(
+        session,
+        User.__table__,
+        (
+            {
+                "id": first_employee + i,
+                "email": f"bench-{tag}-{i}@example.com",
+                "display_name": f"社員 {i:06d}",
+                "password_hash": password_hash,
+                "role": Role.LEARNER.value,
+                "is_active": True,
+                "department_id": sections[i % len(sections)],
+                "created_at": now,
+            }
+            for i in range(employees)
+        ),
+        report,
+    )
 
     for index, division_id in enumerate(divisions):
         session.add(Assignment(course_id=course.id, department_id=division_id, due_at=now + timedelta(days=index - 5)))
@@ -149,31 +189,37 @@ async def seed(
 
     await _resync_sequences(session, ["departments", "users"])
     department_of = {first_employee + i: sections[i % len(sections)] for i in range(employees)}
-    await _history(session, rng=rng, report=report, course=course, version=version, department_of=department_of,
-                   now=now)  # fmt: skip
+    await _history(
+        session, rng=rng, report=report, course=course, version=version, department_of=department_of, now=now
+    )
     return report
 
 
-async def _history(session: AsyncSession, *, rng: random.Random, report: SeedReport, course: Any, version: Any,
-                   department_of: dict[int, int], now: Any) -> None:  # fmt: skip
-    from app.lessons import service as lessons_service
-    from app.quiz import service as quiz_service
-
-    lessons = [lesson for lesson in await lessons_service.list_lessons(session, version_id=version.id)
-               if not lesson.is_appendix]  # fmt: skip
+async def _history(
+    session: AsyncSession,
+    *,
+    rng: random.Random,
+    report: SeedReport,
+    course: Course,
+    version: CourseVersion,
+    department_of: dict[int, int],
+    now: datetime,
+) -> None:
+    lessons = [
+        lesson
+        for lesson in await lessons_service.list_lessons(session, version_id=version.id)
+        if not lesson.is_appendix
+    ]
     quizzes = await quiz_service.quizzes_of_version(session, version_id=version.id)
-    parsed = {slug: {r["def"]["id"]: (r["def"], scoring.parse_question(r["def"])) for r in quiz.questions}
-              for slug, quiz in quizzes.items()}  # fmt: skip
+    parsed = {
+        slug: {r["def"]["id"]: (r["def"], scoring.parse_question(r["def"])) for r in quiz.questions}
+        for slug, quiz in quizzes.items()
+    }
     attempt_id = await _next_id(session, Attempt.id)
     answer_id = await _next_id(session, AttemptAnswer.id)
     progress_rows, status_rows, completion_rows, attempt_rows, answer_rows = [], [], [], [], []
-    # The counters grading keeps (app.dashboard.stats), accumulated here and written once at the end.
-    answered: Counter[tuple[int, str]] = Counter()
-    correct: Counter[tuple[int, str]] = Counter()
-    wrong: Counter[tuple[int, str, str]] = Counter()
-    chosen: Counter[tuple[int, str]] = Counter()
-    lesson_counts: Counter[tuple[int, str, str]] = Counter()
-    completion_days: Counter[tuple[int, Any]] = Counter()
+    # The counters grading keeps, added up through their own API (app.counters.service.Tally) and written once.
+    tally = Tally(course.id)
 
     async def flush_batches(force: bool = False) -> None:
         # Parents before children: attempts before their answers.
@@ -197,18 +243,27 @@ async def _history(session: AsyncSession, *, rng: random.Random, report: SeedRep
         started = now - timedelta(days=rng.randint(5, 40))
         tests_passed, scores, attempts_count = 0, [], 0
         for lesson in lessons[:reached]:
-            progress_rows.append({"user_id": user_id, "course_id": course.id, "lesson_slug": lesson.slug,
-                                  "first_opened_at": started, "last_opened_at": started, "read_at": started,
-                                  "read_version_id": version.id, "seconds_spent": rng.randint(300, 1500)})  # fmt: skip
-            lesson_counts[department_id, lesson.slug, "opened"] += 1
-            lesson_counts[department_id, lesson.slug, "read"] += 1
+            progress_rows.append(
+                {
+                    "user_id": user_id,
+                    "course_id": course.id,
+                    "lesson_slug": lesson.slug,
+                    "first_opened_at": started,
+                    "last_opened_at": started,
+                    "read_at": started,
+                    "read_version_id": version.id,
+                    "seconds_spent": rng.randint(300, 1500),
+                }
+            )
+            tally.lesson_event(department_id, lesson.slug, "opened")
+            tally.lesson_event(department_id, lesson.slug, "read")
             quiz = quizzes.get(lesson.slug)
             if quiz is None:
                 continue
             for number in range(1, 4):
                 seed = rng.randrange(2**31)
                 paper = paper_for(quiz, seed=seed)
-                results = []
+                results, graded = [], []
                 for entry in paper:
                     definition, question = parsed[lesson.slug][entry["id"]]
                     answer = parse_form(definition, sample_form(definition, correct=rng.random() < skill, rng=rng))
@@ -226,13 +281,9 @@ async def _history(session: AsyncSession, *, rng: random.Random, report: SeedRep
                             "misconceptions": result.misconceptions,
                         }
                     )
-                    answered[department_id, entry["id"]] += 1
-                    correct[department_id, entry["id"]] += int(result.is_correct)
-                    if not result.is_correct and answer is not None:
-                        wrong[department_id, entry["id"], answer_key(answer)] += 1
-                    for key in result.misconceptions:
-                        chosen[department_id, key] += 1
+                    graded.append((entry["id"], answer, result.is_correct, result.misconceptions))
                     answer_id += 1
+                tally.graded(department_id, graded)
                 total = scoring.score_attempt(results, pass_mark=quiz.pass_mark)
                 attempt_rows.append(
                     {
@@ -255,65 +306,40 @@ async def _history(session: AsyncSession, *, rng: random.Random, report: SeedRep
                 attempts_count += 1
                 skill = min(1.0, skill + 0.2)
                 if total.passed:
-                    lesson_counts[department_id, lesson.slug, "passed"] += 1
+                    tally.lesson_event(department_id, lesson.slug, "passed")
                     tests_passed += 1
                     scores.append(total.percent)
                     break
         completed = reached == len(lessons) and tests_passed == len(lessons)
         completed_at = now - timedelta(days=rng.randint(0, 29), hours=rng.randint(0, 10)) if completed else None
         if completed:
-            completion_days[department_id, completed_at.astimezone(TIMEZONE).date()] += 1
-            completion_rows.append({"user_id": user_id, "course_id": course.id, "version_id": version.id,
-                                    "completed_at": completed_at})  # fmt: skip
+            tally.completion(department_id, completed_at)
+            completion_rows.append(
+                {"user_id": user_id, "course_id": course.id, "version_id": version.id, "completed_at": completed_at}
+            )
         if reached or attempts_count:
             steps = 2 * len(lessons) + (1 if None in quizzes else 0)
-            status_rows.append({"user_id": user_id, "course_id": course.id,
-                                "percent": 100 if completed else round(100 * (reached + tests_passed) / steps),
-                                "lessons_read": reached, "tests_passed": tests_passed,
-                                "best_score": round(sum(scores) / len(scores), 1) if scores else None,
-                                "attempts": attempts_count, "started_at": started, "last_activity_at": started,
-                                "completed_at": completed_at})  # fmt: skip
+            status_rows.append(
+                {
+                    "user_id": user_id,
+                    "course_id": course.id,
+                    "percent": 100 if completed else round(100 * (reached + tests_passed) / steps),
+                    "lessons_read": reached,
+                    "tests_passed": tests_passed,
+                    "best_score": round(sum(scores) / len(scores), 1) if scores else None,
+                    "attempts": attempts_count,
+                    "started_at": started,
+                    "last_activity_at": started,
+                    "completed_at": completed_at,
+                }
+            )
         await flush_batches()
     await flush_batches(force=True)
-    place = {"course_id": course.id}
-    await _insert(session, QuestionStat.__table__, ({**place, "department_id": d, "question_id": q, "answered": n,
-                                                      "correct": correct[d, q]} for (d, q), n in answered.items()),
-                  report)  # fmt: skip
-    await _insert(
-        session,
-        WrongAnswerStat.__table__,
-        ({**place, "department_id": d, "question_id": q, "answer": a, "count": n} for (d, q, a), n in wrong.items()),
-        report,
-    )
-    await _insert(
-        session,
-        MisconceptionStat.__table__,
-        ({**place, "department_id": d, "misconception": k, "count": n} for (d, k), n in chosen.items()),
-        report,
-    )
-    lesson_keys = sorted({(d, slug) for d, slug, _event in lesson_counts})
-    await _insert(
-        session,
-        LessonStat.__table__,
-        (
-            {**place, "department_id": d, "lesson_slug": slug, "opened": lesson_counts[d, slug, "opened"],
-             "read": lesson_counts[d, slug, "read"], "passed": lesson_counts[d, slug, "passed"]}
-            for d, slug in lesson_keys
-        ),
-        report,
-    )  # fmt: skip
+    await tally.write(session)
     await recount_roster(session, course_id=course.id)
-    await _insert(
-        session,
-        CompletionDayStat.__table__,
-        ({**place, "department_id": d, "day": day, "count": n} for (d, day), n in completion_days.items()),
-        report,
-    )
     await _resync_sequences(session, ["attempts", "attempt_answers"])
     # Fresh statistics, or the planners keep guessing from an empty database (SQLite then sorts 100,000 rows
     # for a 50-row page instead of walking the name index).
-    from sqlalchemy import text
-
     await session.execute(text("ANALYZE"))
 
 
@@ -342,30 +368,128 @@ async def seed_load_learners(
     tag = f"{department.id}"
     first_id = await _next_id(session, User.id)
     report = SeedReport(employees=count)
-    await _insert(session, User.__table__, (
-        {"id": first_id + i, "email": f"load-{tag}-{i}@example.com", "display_name": f"負荷 {i:05d}",
-         "password_hash": password_hash, "role": Role.LEARNER.value, "is_active": True,
-         "department_id": department.id, "created_at": now}
-        for i in range(count)
-    ), report)  # fmt: skip
+    await _insert(
+        session,
+        User.__table__,
+        (
+            {
+                "id": first_id + i,
+                "email": f"load-{tag}-{i}@example.com",
+                "display_name": f"負荷 {i:05d}",
+                "password_hash": password_hash,
+                "role": Role.LEARNER.value,
+                "is_active": True,
+                "department_id": department.id,
+                "created_at": now,
+            }
+            for i in range(count)
+        ),
+        report,
+    )
     admin_id = first_id + count
-    await _insert(session, User.__table__, [
-        {"id": admin_id, "email": f"load-admin-{tag}@example.com", "display_name": "負荷 管理者",
-         "password_hash": password_hash, "role": Role.ADMIN.value, "is_active": True, "department_id": None,
-         "created_at": now}
-    ], report)  # fmt: skip
+    await _insert(
+        session,
+        User.__table__,
+        [
+            {
+                "id": admin_id,
+                "email": f"load-admin-{tag}@example.com",
+                "display_name": "負荷 管理者",
+                "password_hash": password_hash,
+                "role": Role.ADMIN.value,
+                "is_active": True,
+                "department_id": None,
+                "created_at": now,
+            }
+        ],
+        report,
+    )
     await _resync_sequences(session, ["users"])
     session.add(Assignment(course_id=course.id, department_id=department.id, due_at=now + timedelta(days=7)))
     await session.flush()
     await assignment_service.sync_roster(session, course_id=course.id)
     tokens = [secrets.token_urlsafe(32) for _ in range(count + 1)]  # the last one is the admin's
-    await _insert(session, UserSession.__table__, (
-        {"token_hash": token_hash(token), "user_id": first_id + i, "created_at": now, "last_seen_at": now}
-        for i, token in enumerate(tokens)
-    ), report)  # fmt: skip
+    await _insert(
+        session,
+        UserSession.__table__,
+        (
+            {"token_hash": token_hash(token), "user_id": first_id + i, "created_at": now, "last_seen_at": now}
+            for i, token in enumerate(tokens)
+        ),
+        report,
+    )
     quizzes = await session.scalars(select(Quiz).where(Quiz.version_id == version.id))
     return LoadLearners(
         cookies=[cookie_for(token) for token in tokens[:-1]],
         admin_cookie=cookie_for(tokens[-1]),
         quiz_ids={quiz.lesson_slug or "final": quiz.id for quiz in quizzes},
     )
+
+
+# --- command line ---------------------------------------------------------------------------------------------
+
+cli = typer.Typer(help="ベンチマーク用のデータ(本番では作成できません)", no_args_is_help=True)
+T = TypeVar("T")
+
+
+def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Refuse a production database, then run the work in one transaction."""
+    settings = get_settings()
+    if settings.env is Environment.PRODUCTION:
+        typer.echo("LMS_ENV=production ではベンチマーク用データを作成できません。", err=True)
+        raise typer.Exit(1)
+    subscriptions.install()
+
+    async def main() -> T:
+        engine = make_engine(settings)
+        try:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+@cli.command("organisation")
+def organisation(
+    employees: Annotated[int, typer.Option(min=1, max=1_000_000)] = 100_000,
+    course: str = "kasuhara-basics",
+    seed_number: Annotated[int, typer.Option("--seed")] = 1,
+) -> None:
+    """Add a large organisation (departments, managers, employees with history) for benchmarks."""
+    started = time.perf_counter()
+    report = _run(lambda session: seed(session, employees=employees, course_slug=course, seed=seed_number))
+    typer.echo(
+        f"{report.employees:,} 人、{report.departments} 部署を作成しました({time.perf_counter() - started:.0f} 秒)。"
+    )
+    for table, count in sorted(report.rows.items()):
+        typer.echo(f"  {table:<24} {count:>10,}")
+    typer.echo(
+        f"事業本部の管理職: {report.division_manager} / 部の管理職: {report.department_manager}(パスワード {PASSWORD})"
+    )
+
+
+@cli.command("learners")
+def learners(
+    out: Annotated[Path, typer.Option(help="JSON file for the cookies and test ids")],
+    count: Annotated[int, typer.Option(min=1, max=100_000)] = 1000,
+    course: str = "kasuhara-basics",
+) -> None:
+    """Add learners who are already signed in (for load tests) and write their session cookies to OUT."""
+    serializer = cookie_serializer(get_settings())
+    seeded = _run(
+        lambda session: seed_load_learners(session, count=count, course_slug=course, cookie_for=serializer.dumps)
+    )
+    found = {
+        "cookie_name": SESSION_COOKIE,
+        "cookies": seeded.cookies,
+        "admin_cookie": seeded.admin_cookie,
+        "quizzes": seeded.quiz_ids,
+    }
+    out.write_text(json.dumps(found))
+    typer.echo(f"サインイン済みの受講者 {count:,} 人を作成しました: {out}")
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,11 +1,11 @@
-"""`lms bench seed` builds a consistent organisation: its counters agree with counting the roster directly."""
+"""`python -m bench.seed organisation` builds a consistent organisation: its counters agree with counting the
+roster directly."""
 
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import scale
 from app.auth.models import User
 from app.authoring import drafts
 from app.content import service as content_service
@@ -16,13 +16,15 @@ from app.dashboard.roster import RosterFilter
 from app.org import service as org_service
 from app.org.models import Department
 from app.org.scope import EVERYTHING
+from bench import seed
+from tests.dashboard.oracle import headline_from_roster
 
-CONTENT = Path(__file__).resolve().parents[1] / "content"
+CONTENT = Path(__file__).resolve().parents[2] / "content"
 
 
 async def test_seeded_organisation_is_consistent(db: AsyncSession) -> None:
     await drafts.import_pack(db, pack=load_pack(CONTENT / "kasuhara-basics"))
-    report = await scale.seed(db, employees=300)
+    report = await seed.seed(db, employees=300)
     await db.commit()
     assert report.departments == 610
     assert await db.scalar(select(func.count(User.id)).where(User.role == "learner")) == 300
@@ -32,7 +34,7 @@ async def test_seeded_organisation_is_consistent(db: AsyncSession) -> None:
     for scope in (EVERYTHING, await org_service.scope_for(db, user=manager)):
         whole = RosterFilter(course_id=course.id)
         counted = await service.headline(db, scope=scope, roster_filter=whole, now=now)
-        assert counted == await service.headline_from_roster(db, scope=scope, roster_filter=whole, now=now)
+        assert counted == await headline_from_roster(db, scope=scope, roster_filter=whole, now=now)
     assert counted.assigned == 5  # a department holds 5 of the 500 sections, and 300 employees fill one each
 
     everyone = RosterFilter(course_id=course.id)
@@ -46,3 +48,22 @@ async def test_seeded_organisation_is_consistent(db: AsyncSession) -> None:
 
     newcomer = await make_user(db, "after-seed@example.com")
     assert newcomer.id > 300 and department is not None
+
+
+def test_benchmark_data_is_refused_for_a_production_database(monkeypatch, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from app.core import config
+
+    monkeypatch.setenv("LMS_ENV", "production")
+    monkeypatch.setenv("LMS_SECRET_KEY", "p" * 48)
+    monkeypatch.setenv("LMS_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'never-created.sqlite3'}")
+    config.get_settings.cache_clear()
+    try:
+        for command in (["organisation", "--employees", "10"], ["learners", "--out", str(tmp_path / "c.json")]):
+            result = CliRunner().invoke(seed.cli, command)
+            assert result.exit_code == 1
+            assert "LMS_ENV=production ではベンチマーク用データを作成できません。" in result.output
+    finally:
+        config.get_settings.cache_clear()
+    assert not (tmp_path / "never-created.sqlite3").exists()
