@@ -294,17 +294,16 @@ def users_import(
     deactivate_missing: Annotated[bool, typer.Option(help="deactivate employees not in the file")] = False,
 ) -> None:
     """Import employees from HR's CSV: a dry run lists every change and error; applying is all or nothing."""
-    from app.users import csv_import, import_plan
-    from app.users import imports as users_imports
+    from app.users import csv_reader, import_apply, import_plan
 
     data = file.read_bytes()
 
     async def work(session: AsyncSession) -> import_plan.ImportPlan:
-        parsed = csv_import.parse_employee_csv(data)
-        plan = import_plan.plan_import(parsed, await users_imports.snapshot(session),
+        parsed = csv_reader.parse_employee_csv(data)
+        plan = import_plan.plan_import(parsed, await import_apply.snapshot(session),
                                        deactivate_missing=deactivate_missing, acting_user_id=None)  # fmt: skip
         if plan.ok and not dry_run and not plan.is_empty:
-            await users_imports.apply_plan(session, plan=plan, actor=None, source=file.name)
+            await import_apply.apply_plan(session, plan=plan, actor=None, source=file.name)
         return plan
 
     plan = _run_in_session(work)
@@ -352,7 +351,7 @@ def serve(
 @cycles_app.command("run")
 def cycles_run() -> None:
     """Open every recurring training cycle that is due now (the app's workers also do this every hour)."""
-    from app.assignments.cycles import open_due_cycles
+    from app.assignments.recurrence import open_due_cycles
     from app.core.db import utcnow
 
     opened = _run_in_session(lambda session: open_due_cycles(session, now=utcnow()))

@@ -32,14 +32,14 @@ from app.core.logs import RequestIdMiddleware
 from app.core.middleware import CrossSiteProtection
 from app.core.migrate import pending_migration_message
 from app.dashboard.routes import router as dashboard_router
+from app.documents.admin_routes import router as documents_admin_router
+from app.documents.routes import router as documents_router
 from app.evidence.routes import router as evidence_router
 from app.learner.home_routes import router as home_router
 from app.learner.lesson_routes import router as lessons_router
 from app.learner.quiz_routes import router as quiz_router
 from app.mail.routes import router as mail_router
-from app.policies.admin_routes import router as documents_admin_router
-from app.policies.routes import router as documents_router
-from app.users.routes import router as password_router
+from app.users.password_routes import router as password_router
 
 STATIC_DIR = Path(__file__).parent / "static"
 UNGUARDED_PREFIXES = ("/static/", "/healthz")

@@ -15,11 +15,11 @@ from app.counters.models import (
     WrongAnswerStat,
 )
 from app.dashboard.models import Reminder
+from app.documents.models import Acknowledgment, CompanyDocument, DocumentVersion
 from app.enrolments.models import Enrollment
 from app.lessons.models import Lesson
 from app.mail.models import OutboxMessage
 from app.org.models import Department, ManagedDepartment
-from app.policies.models import Acknowledgment, CompanyDocument, DocumentVersion
 from app.progress.models import CourseCompletion, CourseStatus, LessonProgress, LessonReading
 from app.quiz.models import Attempt, AttemptAnswer, Quiz
 from app.users.models import PasswordSetToken, SlipBatch, UserImport

@@ -16,8 +16,8 @@ from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import AppError
 from app.core.ids import page_number, parse_id
 from app.core.templating import render
-from app.users import imports, links, service, slips
-from app.users.csv_import import MAX_BYTES as CSV_MAX_BYTES
+from app.users import import_apply, links, service, slips
+from app.users.csv_reader import MAX_BYTES as CSV_MAX_BYTES
 from app.users.schemas import UserForm
 
 router = APIRouter(prefix="/admin/users")
@@ -266,7 +266,7 @@ async def upload_csv(
             {"errors": [message], "limit_mb": CSV_MAX_BYTES // 1_000_000},
             status_code=413 if data else 422,
         )
-    upload = await imports.store_upload(
+    upload = await import_apply.store_upload(
         db, actor=admin, filename=file.filename or "upload.csv", data=data, deactivate_missing=deactivate_missing
     )
     return RedirectResponse(f"/admin/users/import/{upload.id}", status_code=303)
@@ -274,8 +274,8 @@ async def upload_csv(
 
 @router.get("/import/{import_id:int}")
 async def import_plan(request: Request, import_id: int, db: SessionDep, admin: AdminUser) -> Response:
-    upload = await imports.get_upload(db, import_id=import_id)
-    plan = await imports.plan_upload(db, upload=upload, acting_user_id=admin.id)
+    upload = await import_apply.get_upload(db, import_id=import_id)
+    plan = await import_apply.plan_upload(db, upload=upload, acting_user_id=admin.id)
     return render(
         request, "admin/users_plan.html", {"upload": upload, "plan": plan, "role_labels": service.ROLE_LABELS}
     )
@@ -285,7 +285,7 @@ async def import_plan(request: Request, import_id: int, db: SessionDep, admin: A
 async def apply_import(
     request: Request, import_id: int, db: SessionDep, admin: AdminUser, digest: Annotated[str, Form(max_length=64)] = ""
 ) -> Response:
-    plan = await imports.apply_upload(db, actor=admin, import_id=import_id, digest=digest)
+    plan = await import_apply.apply_upload(db, actor=admin, import_id=import_id, digest=digest)
     return RedirectResponse(
         f"/admin/users?imported={len(plan.creates)}.{len(plan.updates)}.{len(plan.deactivations)}", status_code=303
     )

@@ -14,7 +14,7 @@ from app.content import service as content_service
 from app.core.db import utcnow
 from app.core.deps import SessionDep
 from app.core.errors import AppError
-from app.dashboard import analysis, service, view
+from app.dashboard import analysis, pages, service
 from app.dashboard.roster import RosterFilter
 from app.dashboard.schemas import DashboardQuery
 from app.org import service as org_service
@@ -57,8 +57,8 @@ Filters = Annotated[DashboardQuery, Query()]
 
 
 async def _filter(db: SessionDep, scope: Scope, query: DashboardQuery) -> tuple[RosterFilter, object]:
-    _courses, course, version = await view.choose_course(db, slug=query.course)
-    roster_filter, _department = await view.roster_filter_for(db, scope=scope, query=query, course=course)
+    _courses, course, version = await pages.choose_course(db, slug=query.course)
+    roster_filter, _department = await pages.roster_filter_for(db, scope=scope, query=query, course=course)
     return roster_filter, (course, version)
 
 
@@ -101,7 +101,7 @@ async def employees(
 async def items(db: SessionDep, scope: ApiScope, query: Filters) -> list[schemas.ItemOut]:
     roster_filter, (course, version) = await _filter(db, scope, query)
     everyone = RosterFilter(course_id=course.id, department_path=roster_filter.department_path)
-    definitions = await view.question_definitions(db, version_id=version.id)
+    definitions = await pages.question_definitions(db, version_id=version.id)
     rows = await analysis.item_analysis(db, scope=scope, roster_filter=everyone, now=utcnow(), definitions=definitions)
     return [schemas.ItemOut(question_id=r.question_id, prompt=r.prompt, answered=r.answered, correct=r.correct,
                             correct_rate=r.correct_rate, top_wrong_answer=r.top_wrong,

@@ -1,5 +1,5 @@
 """Opens recurring training cycles on time without a separate scheduler: every worker checks now and then.
-Running it in several workers at once is safe (see app.assignments.cycles); a worker keeps no state."""
+Running it in several workers at once is safe (see app.assignments.recurrence); a worker keeps no state."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from app.assignments.cycles import open_due_cycles
+from app.assignments.recurrence import open_due_cycles
 from app.core import logs
 from app.core.db import utcnow
 

@@ -14,7 +14,7 @@ from app.core.csvfile import BOM, csv_cell
 from app.core.db import utcnow
 from app.core.deps import SessionDep, SettingsDep
 from app.core.templating import format_datetime, is_htmx, render
-from app.dashboard import people, reminders, service, view
+from app.dashboard import pages, people, reminders, service
 from app.dashboard.roster import STATUS_LABELS
 from app.dashboard.schemas import DashboardQuery
 from app.lessons import service as lessons_service
@@ -31,9 +31,9 @@ QueryDep = Annotated[DashboardQuery, Query()]
 @router.get("")
 async def dashboard(request: Request, db: SessionDep, user: CurrentUser, scope: ScopeDep, query: QueryDep) -> Response:
     if is_htmx(request) and request.headers.get("HX-Target") == "employee-table":
-        table = await view.build_table(db, scope=scope, query=query, now=utcnow())
+        table = await pages.build_table(db, scope=scope, query=query, now=utcnow())
         return render(request, "dashboard/dashboard.html", {"d": table, "q": query}, block="employee_table")
-    board = await view.build(db, scope=scope, query=query, now=utcnow())
+    board = await pages.build(db, scope=scope, query=query, now=utcnow())
     return render(request, "dashboard/dashboard.html", {"d": board, "q": query})
 
 
@@ -42,7 +42,7 @@ async def employee(
     request: Request, user_id: int, db: SessionDep, user: CurrentUser, scope: ScopeDep, course: str | None = None
 ) -> Response:
     person = await people.get_employee(db, user_id=user_id, scope=scope)
-    courses, chosen, version = await view.choose_course(db, slug=course)
+    courses, chosen, version = await pages.choose_course(db, slug=course)
     enrollment, status = await people.standing(db, user_id=user_id, course_id=chosen.id)
     lessons = await lessons_service.list_lessons(db, version_id=version.id)
     context = {"person": person, "courses": courses, "course": chosen, "version": version,
@@ -78,7 +78,7 @@ async def remind(
     all_overdue: Annotated[bool, Form()] = False,
     back: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    _courses, chosen, version = await view.choose_course(db, slug=course)
+    _courses, chosen, version = await pages.choose_course(db, slug=course)
     sent = await reminders.send_reminders(db, settings=settings, sender=user, scope=scope, course=chosen,
                                           version=version, now=utcnow(), user_ids=user_ids,
                                           all_overdue=all_overdue)  # fmt: skip
@@ -93,8 +93,8 @@ CSV_COLUMNS = ["氏名", "メールアドレス", "部署", "状況", "期限超
 
 @router.get("/export.csv")
 async def export_csv(request: Request, db: SessionDep, user: CurrentUser, scope: ScopeDep, query: QueryDep):
-    _courses, course, _version = await view.choose_course(db, slug=query.course)
-    roster_filter, _department = await view.roster_filter_for(db, scope=scope, query=query, course=course)
+    _courses, course, _version = await pages.choose_course(db, slug=query.course)
+    roster_filter, _department = await pages.roster_filter_for(db, scope=scope, query=query, course=course)
     sessionmaker = request.app.state.sessionmaker
     now = utcnow()
 

@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.models import User
 from app.certificates.models import Certificate
 from app.content.models import Course, CourseVersion
+from app.documents import acknowledgments, rules
+from app.documents.kinds import KINDS
+from app.documents.models import Acknowledgment, CompanyDocument, DocumentVersion
 from app.enrolments.models import Enrollment
 from app.lessons.models import Lesson
 from app.org.models import Department
-from app.policies import acknowledgments, rules
-from app.policies.kinds import KINDS
-from app.policies.models import Acknowledgment, CompanyDocument, DocumentVersion
 from app.progress.models import CourseCompletion, CourseStatus, LessonProgress, LessonReading
 from app.quiz.models import Attempt, Quiz
 

@@ -9,8 +9,8 @@ from app.auth.deps import CurrentUser
 from app.certificates import service as certificates_service
 from app.core.deps import SessionDep
 from app.core.templating import render
+from app.documents import acknowledgments
 from app.learner.deps import CurrentCourse
-from app.policies import acknowledgments
 from app.progress import standing
 
 router = APIRouter()

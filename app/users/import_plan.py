@@ -1,7 +1,7 @@
 """Planning an HR import: compare a parsed employee CSV with a snapshot of the users, and say who is created,
 updated, re-activated or deactivated.
 
-Planning is a pure function, like the parsing before it (`csv_import`), so that the admin can preview the plan, and
+Planning is a pure function, like the parsing before it (`csv_reader`), so that the admin can preview the plan, and
 the caller applies exactly what was previewed (`ImportPlan.digest`) in one transaction.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 
 from app.auth.models import Role
-from app.users.csv_import import ROLE_COLUMNS, CsvRow, ParsedCsv, RowError
+from app.users.csv_reader import ROLE_COLUMNS, CsvRow, ParsedCsv, RowError
 
 
 @dataclass(frozen=True)

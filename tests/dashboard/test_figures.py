@@ -61,7 +61,7 @@ async def test_a_late_joiner_is_covered_by_the_department_assignment(db: AsyncSe
 
 
 async def test_item_analysis_and_misconceptions_on_known_answers(db: AsyncSession, org: Org) -> None:
-    from app.dashboard.view import question_definitions
+    from app.dashboard.pages import question_definitions
 
     definitions = await question_definitions(db, version_id=org.course.current_version_id)
     rows = await analysis.item_analysis(db, scope=EVERYTHING, roster_filter=RosterFilter(course_id=org.course.id),

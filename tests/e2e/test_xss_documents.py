@@ -11,9 +11,9 @@ from collections.abc import Iterator
 import pytest
 import yaml
 
-from app.policies.manual import MANUAL_STEPS
-from app.policies.policy_steps import POLICY_STEPS
-from app.policies.wizard import Step
+from app.documents.manual import MANUAL_STEPS
+from app.documents.policy_steps import POLICY_STEPS
+from app.documents.wizard import Step
 from tests.e2e.xss_browser import Session, open_session
 from tests.e2e.xss_payloads import PAYLOADS, chunks
 

@@ -18,7 +18,7 @@ import yaml
 
 from app.content.errors import PackInvalid
 from app.content.pack import load_pack_files
-from app.users.csv_import import parse_employee_csv
+from app.users.csv_reader import parse_employee_csv
 from tests.e2e.xss_payloads import Payload, chunks
 
 COURSE = "xss-course"

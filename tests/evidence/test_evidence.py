@@ -13,13 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.models import User
 from app.certificates.models import Certificate
 from app.core.db import utcnow
+from app.documents import acknowledgments
+from app.documents import service as policies
+from app.documents.models import Acknowledgment
 from app.enrolments.models import Enrollment
 from app.evidence import exports
 from app.evidence import service as evidence
 from app.org.models import Department
-from app.policies import acknowledgments
-from app.policies import service as policies
-from app.policies.models import Acknowledgment
 from app.progress.models import LessonReading
 from app.quiz.models import Attempt
 from tests.conftest import sign_in

@@ -19,7 +19,7 @@ from app.enrolments.models import Enrollment
 from app.org.models import Department, ManagedDepartment
 from app.progress.models import CourseStatus, LessonProgress
 from app.quiz.models import Attempt
-from app.users import imports as users_imports
+from app.users import import_apply as users_imports
 from app.users import service as users_service
 from app.users.models import UserImport
 from tests.conftest import PASSWORD, make_user, sign_in

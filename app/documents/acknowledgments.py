@@ -14,11 +14,11 @@ from app.audit import service as audit
 from app.auth.models import User
 from app.core.db import upsert_insert, utcnow
 from app.core.errors import Conflict, NotFound
+from app.documents import rules
+from app.documents.kinds import KINDS, Kind
+from app.documents.models import Acknowledgment, CompanyDocument, DocumentVersion
 from app.mail import service as mail_service
 from app.org.models import Department
-from app.policies import rules
-from app.policies.kinds import KINDS, Kind
-from app.policies.models import Acknowledgment, CompanyDocument, DocumentVersion
 
 
 def audience_filter(document: CompanyDocument, department_path: str | None) -> Any:

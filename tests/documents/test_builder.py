@@ -5,7 +5,7 @@ from bs4 import BeautifulSoup
 from markdown_it import MarkdownIt
 
 from app.content.markdown import VARIABLE_PATTERN, render
-from app.policies.builder import (
+from app.documents.builder import (
     POLICY_STEPS,
     PolicyAnswers,
     default_policy_answers,
@@ -13,8 +13,8 @@ from app.policies.builder import (
     policy_markdown,
     policy_title,
 )
-from app.policies.kinds import KINDS, step_for
-from app.policies.wizard import (
+from app.documents.kinds import KINDS, step_for
+from app.documents.wizard import (
     MAX_LINES,
     UNKNOWN_CHOICE,
     Field,

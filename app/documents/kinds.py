@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from app.core.errors import NotFound
-from app.policies import builder, manual
-from app.policies.wizard import Step
+from app.documents import builder, manual
+from app.documents.wizard import Step
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEvent
 from app.auth.models import User
+from app.documents.models import Acknowledgment, CompanyDocument, DocumentVersion
 from app.org import service as org_service
-from app.policies.models import Acknowledgment, CompanyDocument, DocumentVersion
 from tests.conftest import make_user, sign_in
-from tests.policies.conftest import _form_values, fill_required_policy, publish
+from tests.documents.conftest import _form_values, fill_required_policy, publish
 
 
 def soup(html: str) -> BeautifulSoup:
@@ -209,7 +209,7 @@ async def test_manual_template_can_be_edited_reset_and_published(
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
 
-async def test_a_company_test_becomes_a_course_for_the_audience(
+async def test_a_company_course_becomes_a_course_for_the_audience(
     admin_client: httpx.AsyncClient, db: AsyncSession, app
 ) -> None:
     from app.content.models import Course
@@ -288,7 +288,7 @@ async def test_the_document_page_says_when_the_draft_has_unpublished_changes(adm
     assert "まだ公開していない変更" in page.get_text()
 
 
-async def test_a_substantive_revision_asks_everyone_to_pass_the_company_test_again(
+async def test_a_substantive_revision_asks_everyone_to_pass_the_company_course_again(
     admin_client: httpx.AsyncClient, db: AsyncSession, admin: User
 ) -> None:
     from app.content.models import Course
@@ -327,8 +327,8 @@ async def test_a_substantive_revision_asks_everyone_to_pass_the_company_test_aga
 async def test_the_counts_agree_with_the_list_and_keep_same_named_departments_apart(
     admin_client: httpx.AsyncClient, db: AsyncSession, app
 ) -> None:
-    from app.policies import acknowledgments
-    from app.policies.models import CompanyDocument
+    from app.documents import acknowledgments
+    from app.documents.models import CompanyDocument
 
     first = await _learner(db, "a@example.com", "本社/営業部/第一課")
     await _learner(db, "b@example.com", "本社/店舗部/第一課")
@@ -347,7 +347,7 @@ async def test_the_counts_agree_with_the_list_and_keep_same_named_departments_ap
 async def test_the_list_pages_through_the_pending_people(
     admin_client: httpx.AsyncClient, db: AsyncSession, monkeypatch
 ) -> None:
-    from app.policies import acknowledgments
+    from app.documents import acknowledgments
 
     monkeypatch.setattr(acknowledgments, "PAGE_SIZE", 2)
     for index in range(3):

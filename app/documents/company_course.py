@@ -16,11 +16,11 @@ from app.content.errors import PackInvalid
 from app.content.models import Course
 from app.content.pack import Pack, load_pack_files
 from app.core.db import utcnow
+from app.documents.models import CompanyDocument, DocumentVersion
+from app.documents.wizard import document_body
 from app.enrolments.models import Enrollment
 from app.org.models import Department
 from app.org.scope import EVERYTHING
-from app.policies.models import CompanyDocument, DocumentVersion
-from app.policies.wizard import document_body
 from app.progress import standing
 
 TEST_STEP = "test"

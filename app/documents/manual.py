@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from app.content.markdown import substitute_variables, unknown_variables
-from app.policies.wizard import Field, Step, md_inline, missing_fields, text_field
+from app.documents.wizard import Field, Step, md_inline, missing_fields, text_field
 
 MANUAL_TEMPLATE = (Path(__file__).parent / "manual_template.md").read_text(encoding="utf-8")
 NOT_FILLED = "〔未記入〕"

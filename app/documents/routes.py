@@ -13,7 +13,7 @@ from app.core.deps import SessionDep
 from app.core.downloads import PDF, download
 from app.core.errors import AppError, NotFound
 from app.core.templating import render
-from app.policies import acknowledgments, exports, service
+from app.documents import acknowledgments, exports, service
 
 router = APIRouter(prefix="/documents")
 
@@ -28,7 +28,7 @@ async def _reading(db: SessionDep, kind_key: str, user) -> acknowledgments.Readi
 @router.get("/{kind_key}")
 async def read(request: Request, kind_key: str, db: SessionDep, user: CurrentUser) -> Response:
     reading = await _reading(db, kind_key, user)
-    return render(request, "policies/read.html", {"reading": reading, "error": None})
+    return render(request, "documents/read.html", {"reading": reading, "error": None})
 
 
 @router.post("/{kind_key}/acknowledge")
@@ -43,7 +43,7 @@ async def acknowledge(
         await acknowledgments.acknowledge(db, kind=kind, user=user, version_number=version)
     except AppError as error:
         reading = await _reading(db, kind_key, user)
-        return render(request, "policies/read.html", {"reading": reading, "error": error.message},
+        return render(request, "documents/read.html", {"reading": reading, "error": error.message},
                       status_code=422 if error.status_code == 400 else error.status_code)  # fmt: skip
     return RedirectResponse(f"/documents/{kind.key}?acknowledged=1", status_code=303)
 

@@ -15,11 +15,11 @@ from app.core.downloads import CSV, PDF, download
 from app.core.errors import AppError, NotFound
 from app.core.ids import page_number, parse_id
 from app.core.templating import is_htmx, render
+from app.documents import acknowledgments, company_course, exports, service
+from app.documents.models import CompanyDocument
+from app.documents.wizard import is_empty, parse_step_form
 from app.org import service as org_service
 from app.org.scope import EVERYTHING
-from app.policies import acknowledgments, company_test, exports, service
-from app.policies.models import CompanyDocument
-from app.policies.wizard import is_empty, parse_step_form
 
 router = APIRouter(prefix="/admin/documents")
 
@@ -29,12 +29,12 @@ def _steps_for(kind: service.Kind) -> list[tuple[str, str]]:
     steps = [(step.key, step.title) for step in kind.steps]
     if kind.key == "manual":
         steps.append((service.TEMPLATE_STEP, "本文の編集"))
-    return [*steps, (company_test.TEST_STEP, "社内テスト(任意)"), ("preview", "確認と公開")]
+    return [*steps, (company_course.TEST_STEP, "社内テスト(任意)"), ("preview", "確認と公開")]
 
 
 def _is_free_step(kind: service.Kind, key: str) -> bool:
     """Pages of the wizard that are not a form of fields: the manual's full text and the company test."""
-    return key == company_test.TEST_STEP or (kind.key == "manual" and key == service.TEMPLATE_STEP)
+    return key == company_course.TEST_STEP or (kind.key == "manual" and key == service.TEMPLATE_STEP)
 
 
 def _neighbours(kind: service.Kind, key: str) -> tuple[str | None, str | None]:
@@ -55,7 +55,7 @@ async def overview(request: Request, db: SessionDep, admin: AdminUser) -> Respon
         current = await service.current_version(db, document=document)
         report = await acknowledgments.acknowledgment_summary(db, document=document) if current else None
         documents.append((kind, document, current, report))
-    return render(request, "policies/overview.html", {"documents": documents})
+    return render(request, "documents/overview.html", {"documents": documents})
 
 
 @router.get("/{kind_key}")
@@ -71,7 +71,7 @@ async def document_page(request: Request, kind_key: str, db: SessionDep, admin: 
         "first_step": _steps_for(kind)[0][0],
         "unpublished": service.has_unpublished_changes(kind, document, current),
     }  # fmt: skip
-    return render(request, "policies/document.html", context)
+    return render(request, "documents/document.html", context)
 
 
 async def _step_page(request: Request, db: SessionDep, kind: service.Kind, key: str,
@@ -91,14 +91,14 @@ async def _step_page(request: Request, db: SessionDep, kind: service.Kind, key: 
     }  # fmt: skip
     if key == service.TEMPLATE_STEP:
         context["rendering"] = service.render_draft(kind, document.draft or {})
-    if key == company_test.TEST_STEP:
+    if key == company_course.TEST_STEP:
         rendering = service.render_draft(kind, document.draft or {})
         context["test_text"] = service.draft_test(document.draft or {}) or service.sample_test(
             kind, document.draft or {}
         )
         context["test_attached"] = bool(service.draft_test(document.draft or {}))
         context["test_problems"] = [p for p in rendering.problems if p.startswith("社内テスト")]
-    return render(request, "policies/step.html", context, status_code=status_code)
+    return render(request, "documents/step.html", context, status_code=status_code)
 
 
 @router.get("/{kind_key}/steps/{step_key}")
@@ -123,11 +123,11 @@ async def save_step(request: Request, kind_key: str, step_key: str, db: SessionD
     form = await _form_lists(request)
     # Only the autosave talks htmx here (on a change of any field); the buttons post the form as a browser does.
     autosave = is_htmx(request)
-    if step_key == company_test.TEST_STEP:
+    if step_key == company_course.TEST_STEP:
         # Going back keeps the test as it was; only the two buttons attach it or take it off.
         if form.get("_test") in (["attach"], ["none"]):
             text = (form.get("test") or [""])[0] if form.get("_test") == ["attach"] else ""
-            await service.save_step(db, document=document, values={company_test.TEST_STEP: text}, actor=admin)
+            await service.save_step(db, document=document, values={company_course.TEST_STEP: text}, actor=admin)
         errors: dict[str, str] = {}
     elif step_key == service.TEMPLATE_STEP and kind.key == "manual":
         text = (form.get("template") or [""])[0]
@@ -136,7 +136,7 @@ async def save_step(request: Request, kind_key: str, step_key: str, db: SessionD
         else:
             await service.save_step(db, document=document, values={service.TEMPLATE_STEP: text}, actor=admin)
         if autosave:
-            return render(request, "policies/step.html",
+            return render(request, "documents/step.html",
                           {"kind": kind, "document": document, "rendering": service.render_draft(kind, document.draft)},
                           block="template_preview")  # fmt: skip
         errors = {}
@@ -151,7 +151,9 @@ async def save_step(request: Request, kind_key: str, step_key: str, db: SessionD
         valid = {name: value for name, value in values.items() if name not in errors}
         await service.save_step(db, document=document, values=valid, actor=admin)
         if autosave:
-            return render(request, "policies/step.html", {"document": document, "errors": errors}, block="saved_status")
+            return render(
+                request, "documents/step.html", {"document": document, "errors": errors}, block="saved_status"
+            )
         if errors:
             submitted = {name: value for name, value in values.items()}
             return await _step_page(request, db, kind, step_key, errors=errors, submitted=submitted, status_code=422)
@@ -175,7 +177,7 @@ async def _preview_page(request: Request, db: SessionDep, kind: service.Kind, do
         "previous_url": _step_url(kind, _neighbours(kind, "preview")[0] or "preview"),
         "error": error.message if error else None,
     }  # fmt: skip
-    return render(request, "policies/preview.html", context, status_code=error.status_code if error else 200)
+    return render(request, "documents/preview.html", context, status_code=error.status_code if error else 200)
 
 
 @router.get("/{kind_key}/preview")
@@ -213,7 +215,7 @@ async def version_page(request: Request, kind_key: str, number: int, db: Session
     kind = service.kind_for(kind_key)
     document = await service.get_document(db, kind=kind)
     version = await service.get_version(db, document=document, number=number)
-    return render(request, "policies/version.html", {"kind": kind, "document": document, "version": version})
+    return render(request, "documents/version.html", {"kind": kind, "document": document, "version": version})
 
 
 @router.get("/{kind_key}/versions/{number}/pdf")
@@ -246,7 +248,7 @@ async def acknowledgment_list(request: Request, kind_key: str, db: SessionDep, a
                "page": page, "pages": max(1, -(-listed // acknowledgments.PAGE_SIZE)),
                "query": "pending=1" if pending else "",
                "current": await service.current_version(db, document=document)}  # fmt: skip
-    return render(request, "policies/acknowledgments.html", context)
+    return render(request, "documents/acknowledgments.html", context)
 
 
 @router.post("/{kind_key}/remind")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from app.policies.wizard import Field, Option, Step, text_field
+from app.documents.wizard import Field, Option, Step, text_field
 
 _text = partial(text_field, max_length=200)
 

@@ -1,6 +1,6 @@
 """The HR CSV import against the database: snapshot the users, keep the uploaded file, plan it, apply the plan.
 
-Parsing and planning are pure (`csv_import`, `import_plan`); applying, like every change in `service`, also brings
+Parsing and planning are pure (`csv_reader`, `import_plan`); applying, like every change in `service`, also brings
 enrollments and the dashboard counters up to date, in the same transaction.
 """
 
@@ -16,7 +16,7 @@ from app.core.db import utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.org import service as org_service
 from app.org.models import ManagedDepartment
-from app.users import csv_import, import_plan, service
+from app.users import csv_reader, import_plan, service
 from app.users.links import expire_links
 from app.users.models import UserImport
 
@@ -68,7 +68,7 @@ async def get_upload(session: AsyncSession, *, import_id: int) -> UserImport:
 async def plan_upload(
     session: AsyncSession, *, upload: UserImport, acting_user_id: int | None
 ) -> import_plan.ImportPlan:
-    parsed = csv_import.parse_employee_csv(upload.data)
+    parsed = csv_reader.parse_employee_csv(upload.data)
     return import_plan.plan_import(
         parsed, await snapshot(session), deactivate_missing=upload.deactivate_missing, acting_user_id=acting_user_id
     )
@@ -156,7 +156,7 @@ async def apply_plan(session: AsyncSession, *, plan: import_plan.ImportPlan, act
     )
 
 
-def _managed(row: csv_import.CsvRow) -> list[str]:
+def _managed(row: csv_reader.CsvRow) -> list[str]:
     return list(row.managed_departments)
 
 

@@ -9,8 +9,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assignments import service as assignment_service
-from app.assignments.cycles import open_due_cycles
 from app.assignments.models import Assignment
+from app.assignments.recurrence import open_due_cycles
 from app.certificates.models import Certificate
 from app.content import service as content_service
 from app.core.clock import add_months

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from app.users.csv_import import DECODE_ERROR, MAX_ROWS, CsvRow, ParsedCsv, parse_employee_csv
+from app.users.csv_reader import DECODE_ERROR, MAX_ROWS, CsvRow, ParsedCsv, parse_employee_csv
 from app.users.import_plan import ExistingUser, FieldChange, ImportPlan, plan_import
 
 HEADER = ["社員番号", "氏名", "メールアドレス", "部署", "役割", "管理者", "管理部署"]

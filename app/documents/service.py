@@ -16,11 +16,11 @@ from app.auth.models import User
 from app.content import markdown
 from app.core.db import utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound
+from app.documents import builder, company_course, manual, rules
+from app.documents.kinds import KINDS, TEMPLATE_STEP, Kind, kind_for, step_for
+from app.documents.models import CompanyDocument, DocumentVersion
+from app.documents.wizard import Step, document_body
 from app.org.models import Department
-from app.policies import builder, company_test, manual, rules
-from app.policies.kinds import KINDS, TEMPLATE_STEP, Kind, kind_for, step_for
-from app.policies.models import CompanyDocument, DocumentVersion
-from app.policies.wizard import Step, document_body
 
 
 async def get_document(session: AsyncSession, *, kind: Kind) -> CompanyDocument:
@@ -81,20 +81,20 @@ def render_draft(kind: Kind, draft: dict[str, Any]) -> Rendering:
         text = "" if template_problems else manual.manual_markdown(answers, template)  # type: ignore[arg-type]
     test_yaml = draft_test(draft)
     if text and test_yaml:
-        problems += company_test.test_problems(kind=kind.key, title=title, markdown=text, test_yaml=test_yaml)
+        problems += company_course.test_problems(kind=kind.key, title=title, markdown=text, test_yaml=test_yaml)
     return Rendering(title, text, markdown.render(document_body(text)).html if text else "", problems)
 
 
 def draft_test(draft: dict[str, Any]) -> str:
     """The company test attached to the draft ("" when none)."""
-    test = draft.get(company_test.TEST_STEP)
+    test = draft.get(company_course.TEST_STEP)
     return test if isinstance(test, str) else ""
 
 
 def sample_test(kind: Kind, draft: dict[str, Any]) -> str:
     """A starting company test made from the draft's answers."""
     answers = draft_answers(kind, draft).model_dump()
-    return company_test.sample_test_yaml(first_contact=answers.get("escalation_first", ""),
+    return company_course.sample_test_yaml(first_contact=answers.get("escalation_first", ""),
                                          desk_name=answers.get("desk_name", ""))  # fmt: skip
 
 
@@ -187,7 +187,7 @@ async def publish(
         markdown=rendering.markdown, html=rendering.html,
         answers={**draft_answers(kind, document.draft or {}).model_dump(),
                  **({TEMPLATE_STEP: draft_template(document.draft or {})} if kind.key == "manual" else {}),
-                 company_test.TEST_STEP: draft_test(document.draft or {})},
+                 company_course.TEST_STEP: draft_test(document.draft or {})},
         requires_ack=asks, change_note=change_note.strip(), published_at=utcnow(), published_by_id=actor.id,
     )  # fmt: skip
     session.add(version)
@@ -196,7 +196,7 @@ async def publish(
     document.department_id = department_id
     test_yaml = draft_test(document.draft or {})
     if test_yaml:
-        await company_test.publish_test(session, document=document, version=version, test_yaml=test_yaml, actor=actor)
+        await company_course.publish_test(session, document=document, version=version, test_yaml=test_yaml, actor=actor)
     await audit.record(
         session, actor=actor, action="document.publish", target_type="document", target_id=document.id,
         summary=f"{kind.label} 第{version.number}版を公開" + ("(再確認を依頼)" if asks else "(再確認なし)"),
@@ -223,4 +223,4 @@ def has_unpublished_changes(kind: Kind, document: CompanyDocument, current: Docu
 
 def _is_published_as(version: DocumentVersion, markdown: str, test_yaml: str) -> bool:
     """Whether the version already says this text, with this company test."""
-    return version.markdown == markdown and version.answers.get(company_test.TEST_STEP, "") == test_yaml
+    return version.markdown == markdown and version.answers.get(company_course.TEST_STEP, "") == test_yaml

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from app.core.csvfile import csv_bytes
 from app.core.templating import format_date, format_datetime
+from app.documents.acknowledgments import AckReport
+from app.documents.kinds import Kind
+from app.documents.models import DocumentVersion
+from app.documents.service import Rendering
 from app.pdf.render import document_pdf
-from app.policies.acknowledgments import AckReport
-from app.policies.kinds import Kind
-from app.policies.models import DocumentVersion
-from app.policies.service import Rendering
 
 File = tuple[bytes, str, str]
 

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pydantic import BaseModel
 from pydantic import Field as ModelField
 
-from app.policies.policy_steps import POLICY_STEPS
-from app.policies.wizard import Field, Step, md_inline, md_paragraphs, missing_fields
+from app.documents.policy_steps import POLICY_STEPS
+from app.documents.wizard import Field, Step, md_inline, md_paragraphs, missing_fields
 
 __all__ = [
     "POLICY_STEPS",

@@ -4,7 +4,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from app.content.markdown import VARIABLE_PATTERN, render, unknown_variables
-from app.policies.manual import (
+from app.documents.manual import (
     MANUAL_STEPS,
     MANUAL_TEMPLATE,
     NOT_FILLED,
@@ -16,7 +16,7 @@ from app.policies.manual import (
     missing_required,
     template_errors,
 )
-from app.policies.wizard import document_body, parse_step_form
+from app.documents.wizard import document_body, parse_step_form
 
 FIELDS = [field for step in MANUAL_STEPS for field in step.fields]
 CHAPTERS = [
