@@ -167,8 +167,9 @@ def content_import(
     pack = _load_for_import(path)
 
     async def work(session: AsyncSession) -> CourseVersion | None:
-        return await drafts.import_pack(session, pack=pack, source=Source.CLI, if_changed=if_changed,
-                                        publish=publish, note=note, origin=str(path))  # fmt: skip
+        return await drafts.import_pack(
+            session, pack=pack, source=Source.CLI, if_changed=if_changed, publish=publish, note=note, origin=str(path)
+        )
 
     version = _run_in_session(work)
     if version is None:
@@ -196,9 +197,10 @@ def content_rollback(
 
     async def work(session: AsyncSession) -> None:
         version_id = await session.scalar(
-            select(CourseVersion.id).join(Course, Course.id == CourseVersion.course_id)
+            select(CourseVersion.id)
+            .join(Course, Course.id == CourseVersion.course_id)
             .where(Course.slug == course, CourseVersion.number == version)
-        )  # fmt: skip
+        )
         if version_id is None:
             raise typer.BadParameter(f"{course} の第{version}版はありません。")
         await publication.rollback(session, version_id=version_id, actor=None, source=Source.CLI)
@@ -274,10 +276,17 @@ def users_create_admin(
     email, number = (login, None) if "@" in login else (None, login)
 
     async def work(session: AsyncSession) -> None:
-        user = await service.create_user(session, email=email, employee_number=number, password=password,
-                                         display_name=name, role=Role.ADMIN)  # fmt: skip
-        await audit.record(session, actor=None, action="user.create", target_type="user", target_id=user.id,
-                           summary=f"{name} を作成(システム管理者、lms users create-admin)")  # fmt: skip
+        user = await service.create_user(
+            session, email=email, employee_number=number, password=password, display_name=name, role=Role.ADMIN
+        )
+        await audit.record(
+            session,
+            actor=None,
+            action="user.create",
+            target_type="user",
+            target_id=user.id,
+            summary=f"{name} を作成(システム管理者、lms users create-admin)",
+        )
 
     try:
         _run_in_session(work)
@@ -300,8 +309,9 @@ def users_import(
 
     async def work(session: AsyncSession) -> import_plan.ImportPlan:
         parsed = csv_reader.parse_employee_csv(data)
-        plan = import_plan.plan_import(parsed, await import_apply.snapshot(session),
-                                       deactivate_missing=deactivate_missing, acting_user_id=None)  # fmt: skip
+        plan = import_plan.plan_import(
+            parsed, await import_apply.snapshot(session), deactivate_missing=deactivate_missing, acting_user_id=None
+        )
         if plan.ok and not dry_run and not plan.is_empty:
             await import_apply.apply_plan(session, plan=plan, actor=None, source=file.name)
         return plan
@@ -315,8 +325,10 @@ def users_import(
     for change in plan.creates + plan.updates + plan.deactivations:
         fields = "、".join(f"{c.field}: {c.old or '—'} → {c.new or '—'}" for c in change.changes)
         typer.echo(f"  {change.kind:<10} {change.employee_number:<12} {change.name} {fields}")
-    counts = (f"作成 {len(plan.creates)}、更新 {len(plan.updates)}、無効化 {len(plan.deactivations)}、"
-              f"変更なし {plan.unchanged}")  # fmt: skip
+    counts = (
+        f"作成 {len(plan.creates)}、更新 {len(plan.updates)}、無効化 {len(plan.deactivations)}、"
+        f"変更なし {plan.unchanged}"
+    )
     if not plan.ok:
         typer.echo(f"✗ {len(plan.errors)} 件の問題があるため、何も取り込んでいません({counts})。", err=True)
         raise typer.Exit(1)
@@ -344,8 +356,16 @@ def serve(
         typer.echo(
             "デモのアカウント: learner@example.com / manager@example.com / admin@example.com(パスワード demo-password)"
         )
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, reload=reload,
-                proxy_headers=True, log_level=settings.log_level)  # fmt: skip
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=True,
+        log_level=settings.log_level,
+    )
 
 
 @cycles_app.command("run")

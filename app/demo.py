@@ -37,14 +37,26 @@ DEPARTMENTS = [
     "お客様センター",
 ]
 EMPLOYEES = [
-    ("佐藤 花子", "店舗事業部/新宿店"), ("鈴木 一郎", "店舗事業部/新宿店"), ("高橋 美咲", "店舗事業部/新宿店"),
-    ("田中 健太", "店舗事業部/梅田店"), ("伊藤 さくら", "店舗事業部/梅田店"), ("渡辺 翔", "店舗事業部/梅田店"),
-    ("山本 優子", "お客様センター"), ("中村 大輔", "お客様センター"), ("小林 愛", "お客様センター"),
-    ("加藤 拓海", "お客様センター"), ("吉田 真由", "本社/人事部"), ("山田 直樹", "本社/人事部"),
-    ("佐々木 結衣", "店舗事業部/新宿店"), ("山口 蓮", "店舗事業部/梅田店"), ("松本 彩", "お客様センター"),
-    ("井上 陽介", "店舗事業部/新宿店"), ("木村 千尋", "店舗事業部/梅田店"), ("林 智也", "本社"),
+    ("佐藤 花子", "店舗事業部/新宿店"),
+    ("鈴木 一郎", "店舗事業部/新宿店"),
+    ("高橋 美咲", "店舗事業部/新宿店"),
+    ("田中 健太", "店舗事業部/梅田店"),
+    ("伊藤 さくら", "店舗事業部/梅田店"),
+    ("渡辺 翔", "店舗事業部/梅田店"),
+    ("山本 優子", "お客様センター"),
+    ("中村 大輔", "お客様センター"),
+    ("小林 愛", "お客様センター"),
+    ("加藤 拓海", "お客様センター"),
+    ("吉田 真由", "本社/人事部"),
+    ("山田 直樹", "本社/人事部"),
+    ("佐々木 結衣", "店舗事業部/新宿店"),
+    ("山口 蓮", "店舗事業部/梅田店"),
+    ("松本 彩", "お客様センター"),
+    ("井上 陽介", "店舗事業部/新宿店"),
+    ("木村 千尋", "店舗事業部/梅田店"),
+    ("林 智也", "本社"),
     ("清水 玲奈", "お客様センター"),
-]  # fmt: skip
+]
 
 
 @dataclass
@@ -78,15 +90,18 @@ async def _take_test(
     await quiz_service.submit_attempt(session, attempt=attempt, quiz=quiz, form=form)
 
 
-async def _simulate(session: AsyncSession, *, user: User, slug: str, lessons_done: int, skill: float,
-                    rng: random.Random) -> None:  # fmt: skip
+async def _simulate(
+    session: AsyncSession, *, user: User, slug: str, lessons_done: int, skill: float, rng: random.Random
+) -> None:
     course, version = await content_service.get_course(session, slug=slug)
     progress = await standing.progress_for(session, user_id=user.id, course=course, version=version)
     for row in progress.lessons[:lessons_done]:
-        await activity.mark_read(session, user_id=user.id, course_id=course.id,
-                                         lesson_slug=row.lesson.slug, version_id=version.id)  # fmt: skip
-        await activity.add_reading_time(session, user_id=user.id, course_id=course.id,
-                                                lesson_slug=row.lesson.slug, seconds=60)  # fmt: skip
+        await activity.mark_read(
+            session, user_id=user.id, course_id=course.id, lesson_slug=row.lesson.slug, version_id=version.id
+        )
+        await activity.add_reading_time(
+            session, user_id=user.id, course_id=course.id, lesson_slug=row.lesson.slug, seconds=60
+        )
         if row.quiz is not None:
             for _ in range(3):  # retry like a real learner until passed, at most three times
                 await _take_test(session, user=user, course_id=course.id, quiz=row.quiz, skill=skill, rng=rng)
@@ -105,24 +120,30 @@ DUE_IN_DAYS = {"本社": 30, "店舗事業部": -3, "お客様センター": 14}
 
 async def _backdate_completions(session: AsyncSession, rng: random.Random) -> None:
     """Spread demo completions over the last three weeks, so the dashboard's timeline has a shape."""
-    completions = (await session.execute(select(CourseCompletion.id, CourseCompletion.user_id,
-                                                 CourseCompletion.course_id))).all()  # fmt: skip
+    completions = (
+        await session.execute(select(CourseCompletion.id, CourseCompletion.user_id, CourseCompletion.course_id))
+    ).all()
     valid_months = dict((await session.execute(select(Course.id, Course.valid_months))).all())
     for index, (completion_id, user_id, course_id) in enumerate(sorted(completions)):
         # Each completion in its own week (cycling through three), jittered inside its first six days: even two
         # completions land on different days. How many there are depends on the drawn papers, so a purely random
         # day could put them all on one.
         when = utcnow() - timedelta(days=(7 * index + rng.randint(0, 5)) % 21, hours=rng.randint(0, 8))
-        await session.execute(update(CourseCompletion).where(CourseCompletion.id == completion_id)
-                              .values(completed_at=when))  # fmt: skip
-        await session.execute(update(CourseStatus).where(CourseStatus.user_id == user_id,
-                                                         CourseStatus.course_id == course_id)
-                              .values(completed_at=when))  # fmt: skip
+        await session.execute(
+            update(CourseCompletion).where(CourseCompletion.id == completion_id).values(completed_at=when)
+        )
+        await session.execute(
+            update(CourseStatus)
+            .where(CourseStatus.user_id == user_id, CourseStatus.course_id == course_id)
+            .values(completed_at=when)
+        )
         # The certificate says what the completion says.
         expires = certificates_service.expiry_for(when, valid_months.get(course_id))
-        await session.execute(update(Certificate).where(Certificate.user_id == user_id,
-                                                        Certificate.course_id == course_id)
-                              .values(completed_at=when, issued_at=when, expires_at=expires))  # fmt: skip
+        await session.execute(
+            update(Certificate)
+            .where(Certificate.user_id == user_id, Certificate.course_id == course_id)
+            .values(completed_at=when, issued_at=when, expires_at=expires)
+        )
     for course_id in {course_id for _id, _user, course_id in completions}:
         await recount_completion_days(session, course_id=course_id)
 
@@ -139,14 +160,26 @@ async def create_demo(session: AsyncSession, *, seed: int = 7) -> list[DemoAccou
             course.valid_months = 12  # yearly refresher: certificates show an expiry date
         for top, days in DUE_IN_DAYS.items():
             due = utcnow() + timedelta(days=days if course.slug == "kasuhara-basics" else days + 60)
-            await assignment_service.assign(session, course_id=course.id, scope=EVERYTHING, created_by=None,
-                                            due_at=due, department_id=departments[top].id)  # fmt: skip
+            await assignment_service.assign(
+                session,
+                course_id=course.id,
+                scope=EVERYTHING,
+                created_by=None,
+                due_at=due,
+                department_id=departments[top].id,
+            )
 
     accounts: list[DemoAccount] = []
 
     async def add(email: str, name: str, role: Role, department: str) -> User:
-        user = await auth_service.create_user(session, email=email, password=DEMO_PASSWORD, display_name=name,
-                                              role=role, department_id=departments[department].id)  # fmt: skip
+        user = await auth_service.create_user(
+            session,
+            email=email,
+            password=DEMO_PASSWORD,
+            display_name=name,
+            role=role,
+            department_id=departments[department].id,
+        )
         await assignment_service.sync_user(session, user_id=user.id)
         accounts.append(DemoAccount(email, name, role.value, department))
         return user
@@ -165,15 +198,20 @@ async def create_demo(session: AsyncSession, *, seed: int = 7) -> list[DemoAccou
         if not basics:
             continue
         lessons_done = rng.choice([0, 0, 1, 2, 3, 4, 4, 4])
-        await _simulate(session, user=user, slug=basics, lessons_done=lessons_done,
-                        skill=rng.uniform(0.55, 0.95), rng=rng)  # fmt: skip
+        await _simulate(
+            session, user=user, slug=basics, lessons_done=lessons_done, skill=rng.uniform(0.55, 0.95), rng=rng
+        )
     # Part-time store staff without a company e-mail: they sign in with their 社員番号 once they have set a
     # password through a printed slip (ユーザー管理 → パスワード設定票を印刷).
     for number, name, department in STAFF_WITHOUT_EMAIL:
         user = await auth_service.create_user(
-            session, email=None, password=None, display_name=name, employee_number=number,
+            session,
+            email=None,
+            password=None,
+            display_name=name,
+            employee_number=number,
             department_id=departments[department].id,
-        )  # fmt: skip
+        )
         await assignment_service.sync_user(session, user_id=user.id)
     await _backdate_completions(session, rng)
     return accounts

@@ -112,10 +112,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def home(user: OptionalUser) -> RedirectResponse:
         return RedirectResponse("/my" if user else "/login", status_code=303)
 
-    routers = (auth_router, tokens_router, home_router, lessons_router, quiz_router, content_router,
-               dashboard_router, assignments_router, mail_router, api_router, admin_content_router, admin_users_router,
-               audit_router, password_router, documents_admin_router, documents_router, certificates_router,
-               evidence_router, course_settings_router)  # fmt: skip
+    routers = (
+        auth_router,
+        tokens_router,
+        home_router,
+        lessons_router,
+        quiz_router,
+        content_router,
+        dashboard_router,
+        assignments_router,
+        mail_router,
+        api_router,
+        admin_content_router,
+        admin_users_router,
+        audit_router,
+        password_router,
+        documents_admin_router,
+        documents_router,
+        certificates_router,
+        evidence_router,
+        course_settings_router,
+    )
     for router in routers:
         app.include_router(router)
     # Everything alive now (modules, metadata, templates) lives as long as the worker: moving it out of the

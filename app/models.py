@@ -62,4 +62,4 @@ __all__ = [
     "UserImport",
     "UserSession",
     "WrongAnswerStat",
-]  # fmt: skip
+]

@@ -19,8 +19,11 @@ from starlette.types import Receive, Scope, Send
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = ROOT / "content" / "kasuhara-basics" / "lessons" / "02-kasuhara-vs-complaint.md"
-PAGE = ("<!doctype html><html lang=ja><head><meta charset=utf-8><title>B1</title></head><body>"
-        + "<p>カスタマーハラスメント対策研修</p>" * 40 + "</body></html>").encode()  # fmt: skip
+PAGE = (
+    "<!doctype html><html lang=ja><head><meta charset=utf-8><title>B1</title></head><body>"
+    + "<p>カスタマーハラスメント対策研修</p>" * 40
+    + "</body></html>"
+).encode()
 LAYOUT = """{% extends "base.html" %}
 {% block title %}{{ title }}{% endblock %}
 {% block main %}<article class="lesson"><h1>{{ title }}</h1>{{ body | safe }}</article>{% endblock %}
@@ -30,8 +33,9 @@ LAYOUT = """{% extends "base.html" %}
 async def bare(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] != "http":
         return
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"text/html; charset=utf-8")]})  # fmt: skip
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html; charset=utf-8")]}
+    )
     await send({"type": "http.response.body", "body": PAGE})
 
 

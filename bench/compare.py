@@ -55,8 +55,10 @@ def compare(baseline: dict[str, Any], candidate: dict[str, Any], margin: float) 
             problems.append(f"{db}: {errors} failed requests, {errors_before} in the baseline")
         rush = run.get("rush", {})
         if rush and rush.get("acknowledged_submissions") != rush.get("stored_submissions"):
-            problems.append(f"{db}: deadline rush acknowledged {rush.get('acknowledged_submissions')} submissions "
-                            f"but stored {rush.get('stored_submissions')}")  # fmt: skip
+            problems.append(
+                f"{db}: deadline rush acknowledged {rush.get('acknowledged_submissions')} submissions "
+                f"but stored {rush.get('stored_submissions')}"
+            )
     return problems
 
 

@@ -61,8 +61,11 @@ def prepare(db: str, employees: int) -> dict[str, str]:
         env["LMS_DATABASE_URL"] = f"sqlite+aiosqlite:///{path}"
     else:
         name = f"lms_bench_{employees}"
-        subprocess.run(["psql", PG_ADMIN, "-qc", f"DROP DATABASE IF EXISTS {name}", "-c", f"CREATE DATABASE {name}"],
-                       check=True, capture_output=True)  # fmt: skip
+        subprocess.run(
+            ["psql", PG_ADMIN, "-qc", f"DROP DATABASE IF EXISTS {name}", "-c", f"CREATE DATABASE {name}"],
+            check=True,
+            capture_output=True,
+        )
         env["LMS_DATABASE_URL"] = PG_URL.format(name=name)
     lms(env, "db", "upgrade")
     lms(env, "content", "import", "content/kasuhara-basics")
@@ -72,8 +75,11 @@ def prepare(db: str, employees: int) -> dict[str, str]:
     emails = re.findall(r"(bench-manager-[\w-]+@example\.com)", out)
     env["DIVISION_MANAGER"], env["DEPARTMENT_MANAGER"] = emails[0], emails[1]
     if db == "postgres":
-        subprocess.run(["psql", PG_ADMIN.rsplit("/", 1)[0] + f"/lms_bench_{employees}", "-qc", "VACUUM ANALYZE"],
-                       check=True, capture_output=True)  # fmt: skip
+        subprocess.run(
+            ["psql", PG_ADMIN.rsplit("/", 1)[0] + f"/lms_bench_{employees}", "-qc", "VACUUM ANALYZE"],
+            check=True,
+            capture_output=True,
+        )
     return env
 
 
@@ -87,15 +93,32 @@ def measure(client: httpx.Client, url: str, count: int, headers: dict[str, str] 
         samples.append((time.perf_counter() - started) * 1000)
         response.raise_for_status()
     samples.sort()
-    return {"p50": round(statistics.median(samples), 1), "p95": round(samples[int(0.95 * (count - 1))], 1),
-            "max": round(samples[-1], 1), "n": count}  # fmt: skip
+    return {
+        "p50": round(statistics.median(samples), 1),
+        "p95": round(samples[int(0.95 * (count - 1))], 1),
+        "max": round(samples[-1], 1),
+        "n": count,
+    }
 
 
 def run(db: str, employees: int, count: int) -> dict:
     env = prepare(db, employees)
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--port",
-                               str(port), "--log-level", "warning"], cwd=ROOT, env=env)  # fmt: skip
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:create_app",
+            "--factory",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -105,9 +128,11 @@ def run(db: str, employees: int, count: int) -> dict:
             except httpx.HTTPError:
                 time.sleep(0.1)
         results = {"db": db, "employees": employees, "seed_seconds": int(env["SEED_SECONDS"]), "timings": {}}
-        for role, email, password in (("admin", None, None),
-                                      ("division manager", env["DIVISION_MANAGER"], "bench-password"),
-                                      ("department manager", env["DEPARTMENT_MANAGER"], "bench-password")):  # fmt: skip
+        for role, email, password in (
+            ("admin", None, None),
+            ("division manager", env["DIVISION_MANAGER"], "bench-password"),
+            ("department manager", env["DEPARTMENT_MANAGER"], "bench-password"),
+        ):
             with httpx.Client(base_url=base, timeout=60) as client:
                 if email is None:
                     email, password = "bench-admin@example.com", "bench-admin-password"
@@ -121,10 +146,11 @@ def run(db: str, employees: int, count: int) -> dict:
                 results["timings"][role] = {
                     "dashboard page": measure(client, "/dashboard", count),
                     "table page 2, sorted by progress (HTMX)": measure(
-                        client, "/dashboard?sort=progress&dir=desc&page=2", count, htmx),
+                        client, "/dashboard?sort=progress&dir=desc&page=2", count, htmx
+                    ),
                     "API summary": measure(client, "/api/v1/summary", count, api),
                     "API employees (100 rows)": measure(client, "/api/v1/employees", count, api),
-                }  # fmt: skip
+                }
         return results
     finally:
         server.terminate()

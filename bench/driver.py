@@ -171,8 +171,15 @@ def wrk_available() -> bool:
     return shutil.which("wrk") is not None
 
 
-def run_wrk(url: str, *, connections: int, seconds: int, cookie_name: str = "", cookies: list[str] | None = None,
-            cpu: int | None = None) -> dict[str, Any]:  # fmt: skip
+def run_wrk(
+    url: str,
+    *,
+    connections: int,
+    seconds: int,
+    cookie_name: str = "",
+    cookies: list[str] | None = None,
+    cpu: int | None = None,
+) -> dict[str, Any]:
     """A closed-loop run of wrk (one thread): throughput and latency percentiles, non-2xx/3xx counted as errors."""
     quoted = ", ".join(json.dumps(c) for c in (cookies or []))
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:

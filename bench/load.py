@@ -85,8 +85,12 @@ def template(db: str, employees: int, learners: int, fresh: bool) -> tuple[str, 
     cookies_file = CACHE / f"load-{key}-learners.json"
     seed_data(env, "learners", "--count", str(learners), "--out", str(cookies_file))
     lms(env, "db", "analyze")
-    meta = {"migration": head, "source": source, "seconds": round(time.perf_counter() - started),
-            **json.loads(cookies_file.read_text())}  # fmt: skip
+    meta = {
+        "migration": head,
+        "source": source,
+        "seconds": round(time.perf_counter() - started),
+        **json.loads(cookies_file.read_text()),
+    }
     meta_path.write_text(json.dumps(meta))
     return source, meta
 
@@ -132,8 +136,20 @@ class Server:
     def __init__(self, target: str, env: dict[str, str], *, factory: bool, log: Path, workers: int = 1) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        args = ["taskset", "-c", str(SERVER_CPU), sys.executable, "-m", "uvicorn", target, "--port", str(self.port),
-                "--no-access-log", "--log-level", "warning"]  # fmt: skip
+        args = [
+            "taskset",
+            "-c",
+            str(SERVER_CPU),
+            sys.executable,
+            "-m",
+            "uvicorn",
+            target,
+            "--port",
+            str(self.port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ]
         if factory:
             args.append("--factory")
         if workers > 1:
@@ -162,9 +178,11 @@ class Server:
 def ceilings(seconds: int, connections: int) -> dict[str, Any]:
     results: dict[str, Any] = {}
     env = base_env()
-    for name, target, factory in (("B1 bare ASGI", "bench.ceilings:bare", False),
-                                  ("B2 FastAPI constant page", "bench.ceilings:constant_app", True),
-                                  ("B3 FastAPI + Jinja2 layout", "bench.ceilings:layout_app", True)):  # fmt: skip
+    for name, target, factory in (
+        ("B1 bare ASGI", "bench.ceilings:bare", False),
+        ("B2 FastAPI constant page", "bench.ceilings:constant_app", True),
+        ("B3 FastAPI + Jinja2 layout", "bench.ceilings:layout_app", True),
+    ):
         server = Server(target, env, factory=factory, log=CACHE / "ceiling.log")
         try:
             run_wrk(server.base + "/", connections=connections, seconds=1, cpu=CLIENT_CPU)  # warm-up
@@ -209,18 +227,24 @@ class Scenarios:
 
     async def start_and_open(self, recorder: Recorder, learner: int, quiz: str, due: float) -> None:
         """POST …/attempts (303 to the attempt), then the attempt page; keeps the answer sheet for later."""
-        response = await recorder.timed("start test", due, self.client.post(
-            f"/quizzes/{self.quizzes[quiz]}/attempts", headers=self.headers(learner)), see_other)  # fmt: skip
+        response = await recorder.timed(
+            "start test",
+            due,
+            self.client.post(f"/quizzes/{self.quizzes[quiz]}/attempts", headers=self.headers(learner)),
+            see_other,
+        )
         if response is None:
             return
         location = response.headers["location"]
-        page = await recorder.timed("open attempt page", time.perf_counter(),
-                                    self.client.get(location, headers=self.headers(learner)), ok)  # fmt: skip
+        page = await recorder.timed(
+            "open attempt page", time.perf_counter(), self.client.get(location, headers=self.headers(learner)), ok
+        )
         if page is not None:
             self.pending.append((learner, int(location.rsplit("/", 1)[1]), answer_form(page.text)))
 
-    async def submit(self, recorder: Recorder, name: str, learner: int, attempt: int, form: list[tuple[str, str]],
-                     due: float) -> bool:  # fmt: skip
+    async def submit(
+        self, recorder: Recorder, name: str, learner: int, attempt: int, form: list[tuple[str, str]], due: float
+    ) -> bool:
         response = await recorder.timed(
             name,
             due,
@@ -239,15 +263,23 @@ class Scenarios:
         before = await self.attempts_of(quiz)
         recorder = Recorder()
         with RssSampler(self.pid) as rss:
-            elapsed = await open_loop(HERD_SIZE / 10, HERD_SIZE,
-                                      lambda i, due: self.start_and_open(recorder, i, quiz, due))  # fmt: skip
+            elapsed = await open_loop(
+                HERD_SIZE / 10, HERD_SIZE, lambda i, due: self.start_and_open(recorder, i, quiz, due)
+            )
         created = await self.attempts_of(quiz) - before
-        return {"learners": HERD_SIZE, "window_s": 10, "elapsed_s": round(elapsed, 1), "attempts_created": created,
-                "requests": recorder.summary(), "rss_peak_mb": rss.peak_mb}  # fmt: skip
+        return {
+            "learners": HERD_SIZE,
+            "window_s": 10,
+            "elapsed_s": round(elapsed, 1),
+            "attempts_created": created,
+            "requests": recorder.summary(),
+            "rss_peak_mb": rss.peak_mb,
+        }
 
     async def attempts_of(self, quiz: str) -> int:
-        return await count_rows(self.url, "SELECT count(*) FROM attempts WHERE quiz_id = :quiz",
-                                quiz=self.quizzes[quiz])  # fmt: skip
+        return await count_rows(
+            self.url, "SELECT count(*) FROM attempts WHERE quiz_id = :quiz", quiz=self.quizzes[quiz]
+        )
 
     async def prepare_submissions(self, needed: int, *, retried: bool = False) -> None:
         """Open unfinished attempts (one per learner and test) until `needed` answer sheets are ready."""
@@ -273,8 +305,15 @@ class Scenarios:
         held, tried = 0, []
         for rate in steps:
             result = await self.submissions(rate, seconds)
-            tried.append({"rate": rate, "p95_ms": result["p95_ms"], "p99_ms": result["p99_ms"],
-                          "errors": result["errors"], "rps": result["rps"]})  # fmt: skip
+            tried.append(
+                {
+                    "rate": rate,
+                    "p95_ms": result["p95_ms"],
+                    "p99_ms": result["p99_ms"],
+                    "errors": result["errors"],
+                    "rps": result["rps"],
+                }
+            )
             if result["errors"] or result["p95_ms"] > target_p95_ms:
                 break
             held = rate
@@ -298,8 +337,13 @@ class Scenarios:
 
         with RssSampler(self.pid) as rss:
             await open_loop(rate, count, one)
-        return {"offered_rate": rate, "seconds": seconds, "acknowledged": acknowledged, **recorder.summary()[name],
-                "rss_peak_mb": rss.peak_mb}  # fmt: skip
+        return {
+            "offered_rate": rate,
+            "seconds": seconds,
+            "acknowledged": acknowledged,
+            **recorder.summary()[name],
+            "rss_peak_mb": rss.peak_mb,
+        }
 
     async def dashboard_during_submissions(self, rate: float, seconds: float) -> dict[str, Any]:
         """(3) The admin's whole-company dashboard, two managers refreshing it back to back, while submissions
@@ -310,16 +354,20 @@ class Scenarios:
 
         async def manager() -> None:
             while not stop.is_set():
-                await recorder.timed("dashboard", time.perf_counter(),
-                                     self.client.get("/dashboard", headers=self.admin()), ok)  # fmt: skip
+                await recorder.timed(
+                    "dashboard", time.perf_counter(), self.client.get("/dashboard", headers=self.admin()), ok
+                )
 
         managers = [asyncio.create_task(manager()) for _ in range(2)]
         together = await self.submissions(rate, seconds, name="submit")
         stop.set()
         await asyncio.gather(*managers)
-        return {"submissions_alone": alone, "submissions_with_dashboard": together,
-                "dashboard": recorder.summary().get("dashboard"),
-                "submit_p95_slowdown": round(together["p95_ms"] / alone["p95_ms"], 2)}  # fmt: skip
+        return {
+            "submissions_alone": alone,
+            "submissions_with_dashboard": together,
+            "dashboard": recorder.summary().get("dashboard"),
+            "submit_p95_slowdown": round(together["p95_ms"] / alone["p95_ms"], 2),
+        }
 
     async def rush(self, seconds: float) -> dict[str, Any]:
         """(5) The deadline rush: 1,000 learners arriving over `seconds` (linear ramp), each opening their page,
@@ -359,15 +407,17 @@ class Scenarios:
             _, attempt, form = mine[-1]
             if await self.submit(recorder, "submit", who, attempt, form, time.perf_counter()):
                 acknowledged += 1
-                await recorder.timed("result page", time.perf_counter(),
-                                     self.client.get(f"/attempts/{attempt}", headers=headers), ok)  # fmt: skip
+                await recorder.timed(
+                    "result page", time.perf_counter(), self.client.get(f"/attempts/{attempt}", headers=headers), ok
+                )
 
         stop = asyncio.Event()
 
         async def manager() -> None:
             while not stop.is_set():
-                await recorder.timed("dashboard", time.perf_counter(),
-                                     self.client.get("/dashboard", headers=self.admin()), ok)  # fmt: skip
+                await recorder.timed(
+                    "dashboard", time.perf_counter(), self.client.get("/dashboard", headers=self.admin()), ok
+                )
                 await asyncio.sleep(2)
 
         before = await self.submitted_by_rush(first)
@@ -378,16 +428,25 @@ class Scenarios:
         await asyncio.gather(*managers)
         stored = await self.submitted_by_rush(first) - before
         summary = recorder.summary()
-        return {"learners": RUSH_LEARNERS, "ramp_s": seconds, "elapsed_s": round(elapsed, 1),
-                "acknowledged_submissions": acknowledged, "stored_submissions": stored,
-                "errors": sum(s["errors"] for s in summary.values()), "requests": summary,
-                "rss_peak_mb": rss.peak_mb}  # fmt: skip
+        return {
+            "learners": RUSH_LEARNERS,
+            "ramp_s": seconds,
+            "elapsed_s": round(elapsed, 1),
+            "acknowledged_submissions": acknowledged,
+            "stored_submissions": stored,
+            "errors": sum(s["errors"] for s in summary.values()),
+            "requests": summary,
+            "rss_peak_mb": rss.peak_mb,
+        }
 
     async def submitted_by_rush(self, first: int) -> int:
-        return await count_rows(self.url, "SELECT count(*) FROM attempts a JOIN users u ON u.id = a.user_id "
-                                "WHERE a.submitted_at IS NOT NULL AND u.email LIKE 'load-%' "
-                                "AND u.display_name >= :name",
-                                name=f"負荷 {first:05d}")  # fmt: skip
+        return await count_rows(
+            self.url,
+            "SELECT count(*) FROM attempts a JOIN users u ON u.id = a.user_id "
+            "WHERE a.submitted_at IS NOT NULL AND u.email LIKE 'load-%' "
+            "AND u.display_name >= :name",
+            name=f"負荷 {first:05d}",
+        )
 
     async def csv_export(self) -> dict[str, Any]:
         """(6) The admin's CSV export of the whole roster, streamed: time to first byte, total, rows, memory."""
@@ -401,8 +460,13 @@ class Scenarios:
                     size += len(chunk)
                     lines += chunk.count(b"\n")
             total = time.perf_counter() - started
-        return {"rows": lines - 1, "bytes": size, "first_byte_ms": round((first_byte or 0) * 1000, 1),
-                "total_s": round(total, 2), "rss_peak_mb": rss.peak_mb}  # fmt: skip
+        return {
+            "rows": lines - 1,
+            "bytes": size,
+            "first_byte_ms": round((first_byte or 0) * 1000, 1),
+            "total_s": round(total, 2),
+            "rss_peak_mb": rss.peak_mb,
+        }
 
 
 def lesson_page(server: Server, meta: dict[str, Any], seconds: int, connections: int) -> dict[str, Any]:
@@ -411,8 +475,9 @@ def lesson_page(server: Server, meta: dict[str, Any], seconds: int, connections:
     url = server.base + LESSON
     run_wrk(url, connections=connections, seconds=2, cookie_name=meta["cookie_name"], cookies=cookies, cpu=CLIENT_CPU)
     sampler = RssSampler(server.pid)
-    result = run_wrk(url, connections=connections, seconds=seconds, cookie_name=meta["cookie_name"], cookies=cookies,
-                     cpu=CLIENT_CPU)  # fmt: skip
+    result = run_wrk(
+        url, connections=connections, seconds=seconds, cookie_name=meta["cookie_name"], cookies=cookies, cpu=CLIENT_CPU
+    )
     result["rss_mb"] = round(sampler.read_kib() / 1024, 1)
     return result
 
@@ -451,12 +516,22 @@ def run(db: str, employees: int, learners: int, quick: bool, fresh: bool, worker
     env = {**base_env(), "LMS_DATABASE_URL": url}
     server = Server("app.main:create_app", env, factory=True, log=CACHE / f"load-{db}-server.log", workers=workers)
     result: dict[str, Any] = {
-        "db": db, "employees": employees, "learners": learners, "quick": quick,
-        "server": {"workers": workers, "cpu": SERVER_CPU, "client_cpu": CLIENT_CPU, "uvicorn": "httptools + uvloop",
-                   "pool_size": os.environ.get("LMS_DB_POOL_SIZE", "10 (+10 overflow)") if db == "postgres" else None,
-                   "sqlite_pragmas": "journal_mode=WAL, synchronous=NORMAL, busy_timeout=15000, foreign_keys=ON"
-                   if db == "sqlite" else None, "log": "structlog JSON at info, access log off"},
-    }  # fmt: skip
+        "db": db,
+        "employees": employees,
+        "learners": learners,
+        "quick": quick,
+        "server": {
+            "workers": workers,
+            "cpu": SERVER_CPU,
+            "client_cpu": CLIENT_CPU,
+            "uvicorn": "httptools + uvloop",
+            "pool_size": os.environ.get("LMS_DB_POOL_SIZE", "10 (+10 overflow)") if db == "postgres" else None,
+            "sqlite_pragmas": "journal_mode=WAL, synchronous=NORMAL, busy_timeout=15000, foreign_keys=ON"
+            if db == "sqlite"
+            else None,
+            "log": "structlog JSON at info, access log off",
+        },
+    }
     try:
         print("  (1) lesson page")
         result["lesson_page"] = lesson_page(server, meta, seconds, connections)
@@ -471,8 +546,12 @@ def ratios(result: dict[str, Any], ceiling: dict[str, Any]) -> dict[str, float]:
     """Throughput as a share of the ceilings measured in the same run (so a faster machine is no change)."""
     b1, b3 = ceiling["B1 bare ASGI"]["rps"], ceiling["B3 FastAPI + Jinja2 layout"]["rps"]
     lesson, submit = result["lesson_page"]["rps"], result["submission_capacity"]["sustained_rate"]
-    out = {"lesson page / B3": lesson / b3, "lesson page / B1": lesson / b1,
-           "sustained submissions / B3": submit / b3, "sustained submissions / B1": submit / b1}  # fmt: skip
+    out = {
+        "lesson page / B3": lesson / b3,
+        "lesson page / B1": lesson / b1,
+        "sustained submissions / B3": submit / b3,
+        "sustained submissions / B1": submit / b1,
+    }
     return {name: round(value, 4) for name, value in out.items()}
 
 
@@ -492,8 +571,12 @@ def main() -> None:
     CACHE.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
     print("== ceilings")
-    report: dict[str, Any] = {"date": stamp, "cpus": os.cpu_count(), "ceilings": ceilings(5 if args.quick else 15, 32),
-                              "runs": {}}  # fmt: skip
+    report: dict[str, Any] = {
+        "date": stamp,
+        "cpus": os.cpu_count(),
+        "ceilings": ceilings(5 if args.quick else 15, 32),
+        "runs": {},
+    }
     for db in args.db:
         result = run(db, args.employees, args.learners, args.quick, args.fresh, args.workers)
         result["ratios"] = ratios(result, report["ceilings"])

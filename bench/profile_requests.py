@@ -53,8 +53,11 @@ async def main(kind: str, url: str, meta: dict, count: int) -> None:
                 assert response.status_code == 200, response.status_code
             else:
                 who, location, form = sheets[i]
-                response = await client.post(location + "/submit", content=urlencode(form), headers={
-                    **headers(who), "Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+                response = await client.post(
+                    location + "/submit",
+                    content=urlencode(form),
+                    headers={**headers(who), "Content-Type": "application/x-www-form-urlencoded"},
+                )
                 assert response.status_code == 303, response.text[:500]
 
         for i in range(20):

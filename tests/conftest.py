@@ -147,8 +147,9 @@ async def mini_course(db: AsyncSession) -> Course:
 @pytest.fixture
 async def learner(db: AsyncSession, mini_course: Course) -> User:
     user = await make_user(db, "learner@example.com")
-    await assignment_service.assign(db, course_id=mini_course.id, scope=EVERYTHING, created_by=None, due_at=None,
-                                    user_id=user.id)  # fmt: skip
+    await assignment_service.assign(
+        db, course_id=mini_course.id, scope=EVERYTHING, created_by=None, due_at=None, user_id=user.id
+    )
     await db.commit()
     return user
 

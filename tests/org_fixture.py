@@ -75,8 +75,7 @@ async def take_test(db: AsyncSession, user: User, course: Course, lesson_slug: s
 async def read(db: AsyncSession, user: User, course: Course, lesson_slug: str) -> None:
     _course, version = await content_service.get_course(db, slug=course.slug)
     await activity.open_lesson(db, user_id=user.id, course_id=course.id, lesson_slug=lesson_slug)
-    await activity.mark_read(db, user_id=user.id, course_id=course.id, lesson_slug=lesson_slug,
-                                     version_id=version.id)  # fmt: skip
+    await activity.mark_read(db, user_id=user.id, course_id=course.id, lesson_slug=lesson_slug, version_id=version.id)
     await standing.refresh(db, user_id=user.id, course=course, version=version)
 
 
@@ -110,8 +109,14 @@ async def org(db: AsyncSession, tmp_path: Path) -> Org:
         due_at=utcnow() - timedelta(days=1),
         department_id=departments["本社"].id,
     )
-    await assignment_service.assign(db, course_id=course.id, scope=EVERYTHING, created_by=users["admin"],
-                                    due_at=utcnow() + timedelta(days=10), user_id=users["e4"].id)  # fmt: skip
+    await assignment_service.assign(
+        db,
+        course_id=course.id,
+        scope=EVERYTHING,
+        created_by=users["admin"],
+        due_at=utcnow() + timedelta(days=10),
+        user_id=users["e4"].id,
+    )
 
     for slug in ("basics", "responses"):
         await read(db, users["e2"], course, slug)

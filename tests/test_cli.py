@@ -196,13 +196,22 @@ def test_cycles_run_opens_the_recurring_cycles_that_are_due(tmp_path: Path, monk
         async def arrange() -> None:
             engine = create_async_engine(url)
             async with engine.begin() as connection:
-                department = (await connection.execute(
-                    Department.__table__.insert().values(name="本社", path="").returning(Department.id)
-                )).scalar_one()  # fmt: skip
+                department = (
+                    await connection.execute(
+                        Department.__table__.insert().values(name="本社", path="").returning(Department.id)
+                    )
+                ).scalar_one()
                 opened = add_months(utcnow(), -12) - timedelta(days=1)
-                await connection.execute(Assignment.__table__.insert().values(
-                    course_id=1, department_id=department, due_at=opened + timedelta(days=30), opens_at=opened,
-                    recur_months=12, created_at=opened))  # fmt: skip
+                await connection.execute(
+                    Assignment.__table__.insert().values(
+                        course_id=1,
+                        department_id=department,
+                        due_at=opened + timedelta(days=30),
+                        opens_at=opened,
+                        recur_months=12,
+                        created_at=opened,
+                    )
+                )
             await engine.dispose()
 
         asyncio.run(arrange())

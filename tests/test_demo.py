@@ -34,8 +34,9 @@ async def test_demo_organisation_has_the_promised_accounts_and_varied_progress(
     assert all(user.password_hash is None and user.is_active for user in staff)  # waiting for a printed slip
 
     learner = await db.scalar(select(User).where(User.email == "learner@example.com"))
-    read = await db.scalar(select(func.count()).where(LessonProgress.user_id == learner.id,
-                                                       LessonProgress.read_at.is_not(None)))  # fmt: skip
+    read = await db.scalar(
+        select(func.count()).where(LessonProgress.user_id == learner.id, LessonProgress.read_at.is_not(None))
+    )
     assert read == 1
     assert await db.scalar(select(func.count(Attempt.id))) > 20
     completions = await db.scalar(select(func.count(CourseCompletion.id)))

@@ -80,11 +80,20 @@ async def upload(
 async def history_page(request: Request, course_id: int, db: SessionDep, _admin: AdminUser) -> Response:
     rows = await _versions_or_404(db, course_id)
     # Rollbacks move the current version without creating one: the log of switches says when and by whom.
-    switches = await audit.events_for(db, target_type="course_version", target_ids=[row.version.id for row in rows],
-                                      actions=("content.publish", "content.rollback"))  # fmt: skip
+    switches = await audit.events_for(
+        db,
+        target_type="course_version",
+        target_ids=[row.version.id for row in rows],
+        actions=("content.publish", "content.rollback"),
+    )
     numbers = {row.version.id: row.version.number for row in rows}
-    context = {"rows": rows, "course_id": course_id, "switches": switches, "numbers": numbers,
-               "course_row": await content_service.course_row(db, course_id=course_id)}  # fmt: skip
+    context = {
+        "rows": rows,
+        "course_id": course_id,
+        "switches": switches,
+        "numbers": numbers,
+        "course_row": await content_service.course_row(db, course_id=course_id),
+    }
     return render(request, "admin/history.html", context)
 
 
@@ -238,8 +247,14 @@ async def _editor_page(
 ) -> Response:
     course, version = await content_service.course_of_version(db, version_id=version_id)
     preview, found = editor.preview(text)
-    context = {"course": course, "version": version, "source": editor.source, "text": text,
-               "preview_html": preview, "problems": found if problems is None else problems}  # fmt: skip
+    context = {
+        "course": course,
+        "version": version,
+        "source": editor.source,
+        "text": text,
+        "preview_html": preview,
+        "problems": found if problems is None else problems,
+    }
     return render(request, "admin/edit_lesson.html", context, block=block, status_code=status_code)
 
 

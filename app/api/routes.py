@@ -64,8 +64,10 @@ async def _filter(db: SessionDep, scope: Scope, query: DashboardQuery) -> tuple[
 
 @router.get("/courses", response_model=list[schemas.CourseOut])
 async def courses(db: SessionDep, scope: ApiScope) -> list[schemas.CourseOut]:
-    return [schemas.CourseOut(slug=c.slug, title=v.title, version=v.number)
-            for c, v in await content_service.list_courses(db)]  # fmt: skip
+    return [
+        schemas.CourseOut(slug=c.slug, title=v.title, version=v.number)
+        for c, v in await content_service.list_courses(db)
+    ]
 
 
 @router.get("/summary", response_model=schemas.SummaryOut)
@@ -81,9 +83,18 @@ async def departments(db: SessionDep, scope: ApiScope, query: Filters) -> list[s
     roster_filter, (course, _version) = await _filter(db, scope, query)
     everyone = RosterFilter(course_id=course.id, department_path=roster_filter.department_path)
     rows = await service.by_department(db, scope=scope, roster_filter=everyone, now=utcnow())
-    return [schemas.DepartmentOut(department_id=r.department_id, name=r.name, path=r.path, assigned=r.assigned,
-                                  completed=r.completed, overdue=r.overdue, completion_rate=r.completion_rate)
-            for r in rows]  # fmt: skip
+    return [
+        schemas.DepartmentOut(
+            department_id=r.department_id,
+            name=r.name,
+            path=r.path,
+            assigned=r.assigned,
+            completed=r.completed,
+            overdue=r.overdue,
+            completion_rate=r.completion_rate,
+        )
+        for r in rows
+    ]
 
 
 @router.get("/employees", response_model=schemas.EmployeePageOut)
@@ -91,8 +102,16 @@ async def employees(
     db: SessionDep, scope: ApiScope, query: Filters, per_page: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> schemas.EmployeePageOut:
     roster_filter, _course = await _filter(db, scope, query)
-    page = await service.employee_page(db, scope=scope, roster_filter=roster_filter, now=utcnow(), sort=query.sort,
-                                       descending=query.dir == "desc", page=query.page, per_page=per_page)  # fmt: skip
+    page = await service.employee_page(
+        db,
+        scope=scope,
+        roster_filter=roster_filter,
+        now=utcnow(),
+        sort=query.sort,
+        descending=query.dir == "desc",
+        page=query.page,
+        per_page=per_page,
+    )
     items = [schemas.EmployeeOut(**{**row, "overdue": bool(row["overdue"])}) for row in page.rows]
     return schemas.EmployeePageOut(total=page.total, page=page.page, per_page=page.per_page, items=items)
 
@@ -103,9 +122,18 @@ async def items(db: SessionDep, scope: ApiScope, query: Filters) -> list[schemas
     everyone = RosterFilter(course_id=course.id, department_path=roster_filter.department_path)
     definitions = await pages.question_definitions(db, version_id=version.id)
     rows = await analysis.item_analysis(db, scope=scope, roster_filter=everyone, now=utcnow(), definitions=definitions)
-    return [schemas.ItemOut(question_id=r.question_id, prompt=r.prompt, answered=r.answered, correct=r.correct,
-                            correct_rate=r.correct_rate, top_wrong_answer=r.top_wrong,
-                            top_wrong_count=r.top_wrong_count) for r in rows]  # fmt: skip
+    return [
+        schemas.ItemOut(
+            question_id=r.question_id,
+            prompt=r.prompt,
+            answered=r.answered,
+            correct=r.correct,
+            correct_rate=r.correct_rate,
+            top_wrong_answer=r.top_wrong,
+            top_wrong_count=r.top_wrong_count,
+        )
+        for r in rows
+    ]
 
 
 @router.get("/misconceptions", response_model=list[schemas.MisconceptionOut])
@@ -114,6 +142,7 @@ async def misconceptions(db: SessionDep, scope: ApiScope, query: Filters) -> lis
     everyone = RosterFilter(course_id=course.id, department_path=roster_filter.department_path)
     all_departments = await org_service.departments_in_scope(db, scope=scope)
     groups = service.chart_groups(all_departments, roster_filter.department_path)
-    rows = await analysis.misconceptions(db, scope=scope, roster_filter=everyone, now=utcnow(),
-                                         labels=version.misconceptions, groups=groups)  # fmt: skip
+    rows = await analysis.misconceptions(
+        db, scope=scope, roster_filter=everyone, now=utcnow(), labels=version.misconceptions, groups=groups
+    )
     return [schemas.MisconceptionOut(key=r.key, label=r.label, count=r.count, by_department=r.by_group) for r in rows]

@@ -48,10 +48,15 @@ async def _open_next(
     session: AsyncSession, current: Assignment, opening: datetime, due: datetime | None
 ) -> Assignment | None:
     successor = Assignment(
-        course_id=current.course_id, department_id=current.department_id, user_id=current.user_id,
-        due_at=due, created_by_id=current.created_by_id, opens_at=opening, recur_months=current.recur_months,
+        course_id=current.course_id,
+        department_id=current.department_id,
+        user_id=current.user_id,
+        due_at=due,
+        created_by_id=current.created_by_id,
+        opens_at=opening,
+        recur_months=current.recur_months,
         previous_id=current.id,
-    )  # fmt: skip
+    )
     try:
         async with session.begin_nested():
             session.add(successor)
@@ -62,10 +67,13 @@ async def _open_next(
 
 async def open_due_cycles(session: AsyncSession, *, now: datetime) -> list[Assignment]:
     """Open every recurring cycle whose time has come (catching up several if the job did not run for long)."""
-    candidates = list(await session.scalars(
-        select(Assignment).where(Assignment.recur_months.is_not(None), and_(latest_cycle_only()))
-        .order_by(Assignment.id)
-    ))  # fmt: skip
+    candidates = list(
+        await session.scalars(
+            select(Assignment)
+            .where(Assignment.recur_months.is_not(None), and_(latest_cycle_only()))
+            .order_by(Assignment.id)
+        )
+    )
     opened: list[Assignment] = []
     for current in candidates:
         first, cycle = await _first_of_chain(session, current)

@@ -67,9 +67,16 @@ async def create_assignment(
         raise InvalidInput("繰り返しの間隔は月数(数字)で指定してください。")
     if recurrence is not None and due_at is None:
         raise InvalidInput("繰り返す割り当てには期限を指定してください(次回の期限は同じ間隔で後ろにずれます)。")
-    await service.assign(db, course_id=chosen.id, scope=scope, created_by=user, due_at=due_at,
-                         department_id=parse_id(department_id) if department_id.strip() else None,
-                         user_id=user_id, recur_months=recurrence)  # fmt: skip
+    await service.assign(
+        db,
+        course_id=chosen.id,
+        scope=scope,
+        created_by=user,
+        due_at=due_at,
+        department_id=parse_id(department_id) if department_id.strip() else None,
+        user_id=user_id,
+        recur_months=recurrence,
+    )
     return RedirectResponse("/manage/assignments?created=1", status_code=303)
 
 

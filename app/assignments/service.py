@@ -105,9 +105,15 @@ async def assign(
         )
         if in_scope is None:
             raise NotFound("受講者が見つかりません。")
-    assignment = Assignment(course_id=course_id, department_id=department_id, user_id=user_id, due_at=due_at,
-                            created_by_id=created_by.id if created_by else None, opens_at=utcnow(),
-                            recur_months=recur_months)  # fmt: skip
+    assignment = Assignment(
+        course_id=course_id,
+        department_id=department_id,
+        user_id=user_id,
+        due_at=due_at,
+        created_by_id=created_by.id if created_by else None,
+        opens_at=utcnow(),
+        recur_months=recur_months,
+    )
     session.add(assignment)
     await session.flush()
     await sync_roster(session, course_id=course_id)

@@ -67,8 +67,14 @@ async def record(
     )
     session.add(event)
     await session.flush()
-    logs.get_logger().info("admin_action", action=action, actor_id=event.actor_id, target_type=target_type,
-                           target_id=target_id, audit_id=event.id)  # fmt: skip
+    logs.get_logger().info(
+        "admin_action",
+        action=action,
+        actor_id=event.actor_id,
+        target_type=target_type,
+        target_id=target_id,
+        audit_id=event.id,
+    )
     return event
 
 
@@ -118,9 +124,10 @@ async def events_for(
         return []
     events = await session.scalars(
         select(AuditEvent)
-        .where(AuditEvent.target_type == target_type, AuditEvent.target_id.in_(target_ids),
-               AuditEvent.action.in_(actions))
+        .where(
+            AuditEvent.target_type == target_type, AuditEvent.target_id.in_(target_ids), AuditEvent.action.in_(actions)
+        )
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         .limit(limit)
-    )  # fmt: skip
+    )
     return list(events)

@@ -46,8 +46,13 @@ async def login(
         # Refused before the password is even checked; worded the same whether or not the account exists.
         logs.get_logger().warning("sign_in_throttled", address=address)
         context = {"next": safe_next(next), "email": email, "error": THROTTLED.format(settings.sign_in_window_minutes)}
-        return render(request, "auth/login.html", context, status_code=429,
-                      headers={"Retry-After": str(settings.sign_in_window_minutes * 60)})  # fmt: skip
+        return render(
+            request,
+            "auth/login.html",
+            context,
+            status_code=429,
+            headers={"Retry-After": str(settings.sign_in_window_minutes * 60)},
+        )
     user = await service.authenticate(db, login=email, password=password) if email and password else None
     if user is None:
         if email and password:

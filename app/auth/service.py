@@ -124,11 +124,13 @@ async def user_for_token(
 ) -> User | None:
     """The signed-in user, or None when the session is unknown, idle too long, older than `absolute_hours`
     however active, or the user is deactivated."""
-    row = (await session.execute(
-        select(UserSession, User)
-        .join(User, User.id == UserSession.user_id)
-        .where(UserSession.token_hash == token_hash(token))
-    )).first()  # fmt: skip
+    row = (
+        await session.execute(
+            select(UserSession, User)
+            .join(User, User.id == UserSession.user_id)
+            .where(UserSession.token_hash == token_hash(token))
+        )
+    ).first()
     if row is None:
         return None
     user_session, user = row
@@ -163,10 +165,13 @@ async def revoke_api_token(session: AsyncSession, *, user_id: int, token_id: int
 
 
 async def user_for_api_token(session: AsyncSession, *, token: str) -> User | None:
-    row = (await session.execute(
-        select(ApiToken, User).join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == token_hash(token), ApiToken.revoked_at.is_(None), User.is_active.is_(True))
-    )).first()  # fmt: skip
+    row = (
+        await session.execute(
+            select(ApiToken, User)
+            .join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.token_hash == token_hash(token), ApiToken.revoked_at.is_(None), User.is_active.is_(True))
+        )
+    ).first()
     if row is None:
         return None
     api_token, user = row

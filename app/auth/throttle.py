@@ -52,10 +52,12 @@ async def record_failure(
     session: AsyncSession, *, login: str, address: str | None, settings: Settings, now: datetime
 ) -> None:
     """Count one failure against the account and the address, and forget failures too old to matter."""
-    session.add_all([
-        SignInFailure(kind=ACCOUNT, key=account_key(login), at=now),
-        SignInFailure(kind=ADDRESS, key=address_key(address), at=now),
-    ])  # fmt: skip
+    session.add_all(
+        [
+            SignInFailure(kind=ACCOUNT, key=account_key(login), at=now),
+            SignInFailure(kind=ADDRESS, key=address_key(address), at=now),
+        ]
+    )
     await session.execute(
         delete(SignInFailure).where(SignInFailure.at < now - timedelta(minutes=settings.sign_in_window_minutes * 4))
     )

@@ -36,8 +36,9 @@ async def create_token(
     token = await service.create_api_token(db, user=user, name=name)
     tokens = await service.list_api_tokens(db, user_id=user.id)
     # Shown once, on this response only; the database keeps only its hash.
-    return render(request, "auth/tokens.html", {"tokens": tokens, "new_token": token},
-                  headers={"Cache-Control": "no-store"})  # fmt: skip
+    return render(
+        request, "auth/tokens.html", {"tokens": tokens, "new_token": token}, headers={"Cache-Control": "no-store"}
+    )
 
 
 @router.post("/{token_id}/revoke")

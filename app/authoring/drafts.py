@@ -253,9 +253,13 @@ async def save_lesson(
         raise PackInvalid([ContentError(source.file, 1, message)])
     data = editing.lesson_file_text(text).encode("utf-8")
     course, draft = await _draft_with_file(
-        session, base_version_id=base_version_id, path=source.file, data=data, actor=actor,
+        session,
+        base_version_id=base_version_id,
+        path=source.file,
+        data=data,
+        actor=actor,
         note=note or f"{source.title} を編集",
-    )  # fmt: skip
+    )
     await audit.record(
         session,
         actor=actor,

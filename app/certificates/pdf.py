@@ -16,8 +16,12 @@ def verify_url(base_url: str, code: str) -> str:
 
 def render_certificate(certificate: Certificate, *, base_url: str) -> bytes:
     return certificate_pdf(
-        holder=certificate.holder_name, course_title=certificate.course_title,
-        version_label=f"第{certificate.version_number}版", completed_on=format_date(certificate.completed_at),
+        holder=certificate.holder_name,
+        course_title=certificate.course_title,
+        version_label=f"第{certificate.version_number}版",
+        completed_on=format_date(certificate.completed_at),
         expires_on=format_date(certificate.expires_at) if certificate.expires_at else None,
-        code=codes.display(certificate.code), verify_url=verify_url(base_url, certificate.code), issuer=ISSUER,
-    )  # fmt: skip
+        code=codes.display(certificate.code),
+        verify_url=verify_url(base_url, certificate.code),
+        issuer=ISSUER,
+    )

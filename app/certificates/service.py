@@ -54,10 +54,16 @@ async def issue(
     holder = await session.scalar(select(User.display_name).where(User.id == user_id))
     for _try in range(3):
         certificate = Certificate(
-            code=codes.new_code(), user_id=user_id, course_id=course.id, version_id=version.id,
-            holder_name=holder or "", course_title=version.title, version_number=version.number,
-            completed_at=completed_at, expires_at=expiry_for(completed_at, course.valid_months),
-        )  # fmt: skip
+            code=codes.new_code(),
+            user_id=user_id,
+            course_id=course.id,
+            version_id=version.id,
+            holder_name=holder or "",
+            course_title=version.title,
+            version_number=version.number,
+            completed_at=completed_at,
+            expires_at=expiry_for(completed_at, course.valid_months),
+        )
         try:
             # 70 random bits make a collision all but impossible; the unique constraint makes it harmless.
             async with session.begin_nested():
@@ -128,8 +134,9 @@ class ExpiryRow:
     days_left: int
 
 
-async def upcoming_expiries(session: AsyncSession, *, scope: Scope, now: datetime, within_days: int = 90,
-                            expired_since_days: int = 90) -> list[ExpiryRow]:  # fmt: skip
+async def upcoming_expiries(
+    session: AsyncSession, *, scope: Scope, now: datetime, within_days: int = 90, expired_since_days: int = 90
+) -> list[ExpiryRow]:
     """Each employee's newest certificate per course that expires within `within_days` (or expired in the last
     `expired_since_days`), soonest first: who needs retraining next."""
     newest = (
@@ -139,8 +146,14 @@ async def upcoming_expiries(session: AsyncSession, *, scope: Scope, now: datetim
     )
     rows = await session.execute(
         select(Certificate, Department.name)
-        .join(newest, and_(newest.c.user_id == Certificate.user_id, newest.c.course_id == Certificate.course_id,
-                           newest.c.completed_at == Certificate.completed_at))
+        .join(
+            newest,
+            and_(
+                newest.c.user_id == Certificate.user_id,
+                newest.c.course_id == Certificate.course_id,
+                newest.c.completed_at == Certificate.completed_at,
+            ),
+        )
         .join(User, User.id == Certificate.user_id)
         .outerjoin(Department, Department.id == User.department_id)
         .where(User.is_active.is_(True), scope.department_filter(Department.path))
@@ -148,7 +161,7 @@ async def upcoming_expiries(session: AsyncSession, *, scope: Scope, now: datetim
         .where(Certificate.expires_at <= now + timedelta(days=within_days))
         .where(Certificate.expires_at > now - timedelta(days=expired_since_days))
         .order_by(Certificate.expires_at, Certificate.id)
-    )  # fmt: skip
+    )
     return [
         ExpiryRow(certificate, department or "", (certificate.expires_at - now).days)  # type: ignore[operator]
         for certificate, department in rows

@@ -23,8 +23,13 @@ from app.content.svg import SvgRefused, sanitise_svg
 from app.quiz.registry import TYPE_NAMES
 from app.quiz.schemas import QuizFile
 
-IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp",
-               ".svg": "image/svg+xml"}  # fmt: skip
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+    ".svg": "image/svg+xml",
+}
 HANDOUT_TYPES = {".pdf": "application/pdf"}
 ASSET_FOLDERS = {"images/": IMAGE_TYPES, "handouts/": HANDOUT_TYPES}
 MAX_TEXT_BYTES = 1_000_000
@@ -333,8 +338,9 @@ def load_pack_files(files: Mapping[str, bytes], *, name: str) -> Pack:
     entries += [(entry, True, index) for index, entry in enumerate(course.appendices)]
     for entry, is_appendix, index in entries:
         section = "appendices" if is_appendix else "lessons"
-        lesson = _load_lesson(c, course, entry.slug, entry.file, is_appendix,
-                              _line_of(course_node, (section, index, "file")))  # fmt: skip
+        lesson = _load_lesson(
+            c, course, entry.slug, entry.file, is_appendix, _line_of(course_node, (section, index, "file"))
+        )
         quiz_path = getattr(entry, "quiz", None)
         if quiz_path:
             quiz = _load_quiz(c, course, quiz_path, _line_of(course_node, (section, index, "quiz")), seen_question_ids)
@@ -347,10 +353,15 @@ def load_pack_files(files: Mapping[str, bytes], *, name: str) -> Pack:
     # With a quiz unreadable the count would be wrong, and the error about it would mislead.
     if all_quizzes_loaded and course.final_test and course.final_test.draw > len(seen_question_ids):
         line = _line_of(course_node, ("final_test", "draw"))
-        c.add("course.yaml", f"final_test.draw ({course.final_test.draw}) が全レッスンの問題数 "
-                             f"({len(seen_question_ids)}) を超えています", line)  # fmt: skip
+        c.add(
+            "course.yaml",
+            f"final_test.draw ({course.final_test.draw}) が全レッスンの問題数 "
+            f"({len(seen_question_ids)}) を超えています",
+            line,
+        )
     assets = _collect_assets(c)
     if c.errors:
         raise PackInvalid(c.errors)
-    return Pack(name=name, course=course, lessons=lessons, files=dict(files), assets=assets,
-                source_hash=c.digest.hexdigest())  # fmt: skip
+    return Pack(
+        name=name, course=course, lessons=lessons, files=dict(files), assets=assets, source_hash=c.digest.hexdigest()
+    )

@@ -28,11 +28,13 @@ async def latest_version(session: AsyncSession, *, course_slug: str) -> CourseVe
 
 
 async def _with_current_version(session: AsyncSession, condition: Any) -> tuple[Course, CourseVersion]:
-    row = (await session.execute(
-        select(Course, CourseVersion)
-        .join(CourseVersion, CourseVersion.id == Course.current_version_id)
-        .where(condition)
-    )).first()  # fmt: skip
+    row = (
+        await session.execute(
+            select(Course, CourseVersion)
+            .join(CourseVersion, CourseVersion.id == Course.current_version_id)
+            .where(condition)
+        )
+    ).first()
     if row is None:
         raise NotFound("コースが見つかりません。")
     return row[0], row[1]
@@ -72,11 +74,13 @@ async def get_asset(session: AsyncSession, *, version_id: int, path: str, includ
 
 async def course_of_version(session: AsyncSession, *, version_id: int) -> tuple[Course, CourseVersion]:
     """A version (draft or published) and its course, or NotFound."""
-    row = (await session.execute(
-        select(Course, CourseVersion)
-        .join(CourseVersion, CourseVersion.course_id == Course.id)
-        .where(CourseVersion.id == version_id)
-    )).first()  # fmt: skip
+    row = (
+        await session.execute(
+            select(Course, CourseVersion)
+            .join(CourseVersion, CourseVersion.course_id == Course.id)
+            .where(CourseVersion.id == version_id)
+        )
+    ).first()
     if row is None:
         raise NotFound("版が見つかりません。")
     return row[0], row[1]
@@ -90,9 +94,15 @@ async def set_valid_months(session: AsyncSession, *, course_id: int, months: int
     if course is None:
         raise NotFound("コースが見つかりません。")
     course.valid_months = months
-    await audit.record(session, actor=actor, action="course.settings", target_type="course", target_id=course.id,
-                       summary=f"{course.slug} の修了の有効期間を " + (f"{months}か月" if months else "期限なし")
-                       + " に変更", details={"valid_months": months})  # fmt: skip
+    await audit.record(
+        session,
+        actor=actor,
+        action="course.settings",
+        target_type="course",
+        target_id=course.id,
+        summary=f"{course.slug} の修了の有効期間を " + (f"{months}か月" if months else "期限なし") + " に変更",
+        details={"valid_months": months},
+    )
     return course
 
 

@@ -47,8 +47,10 @@ def backup(url: str, target: Path) -> None:
         return
     result = subprocess.run(
         [_tool("pg_dump"), "--format=custom", "--no-owner", f"--file={target}", f"--dbname={_libpq_url(url)}"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if result.returncode != 0:
         raise BackupError(f"pg_dump が失敗しました: {result.stderr.strip()}")
 
@@ -68,10 +70,20 @@ def restore(url: str, source: Path) -> None:
             raise BackupError(f"{source} はこのアプリの SQLite バックアップではありません({error})。") from error
     else:
         result = subprocess.run(
-            [_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
-             "--exit-on-error", f"--dbname={_libpq_url(url)}", str(source)],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
+            [
+                _tool("pg_restore"),
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--single-transaction",
+                "--exit-on-error",
+                f"--dbname={_libpq_url(url)}",
+                str(source),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if result.returncode != 0:
             raise BackupError(f"pg_restore が失敗しました(何も変更していません): {result.stderr.strip()}")
     migrate.upgrade(url)

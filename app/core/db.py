@@ -116,8 +116,13 @@ def _unavailable_as_operational_error(context: ExceptionContext) -> BaseExceptio
         return None
     if not is_unavailable(context.original_exception):
         return None
-    return OperationalError(context.statement, context.parameters, context.original_exception,
-                            hide_parameters=True, connection_invalidated=context.is_disconnect)  # fmt: skip
+    return OperationalError(
+        context.statement,
+        context.parameters,
+        context.original_exception,
+        hide_parameters=True,
+        connection_invalidated=context.is_disconnect,
+    )
 
 
 def make_engine(settings: Settings) -> AsyncEngine:

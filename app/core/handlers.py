@@ -39,8 +39,9 @@ def error_response(request: Request, status: int, message: str) -> Response:
     request_id = getattr(request.state, "request_id", None)
     user = _user_as_loaded(request)
     if status == 403:
-        logs.get_logger().warning("access_denied", path=request.url.path, method=request.method,
-                                  user_id=user.id if user else None)  # fmt: skip
+        logs.get_logger().warning(
+            "access_denied", path=request.url.path, method=request.method, user_id=user.id if user else None
+        )
     if request.url.path.startswith("/api/"):
         return JSONResponse({"detail": message, "request_id": request_id}, status_code=status)
     template = "errors/error.html"
@@ -69,8 +70,12 @@ async def database_unavailable(request: Request, exc: Exception) -> Response:
     """503 with the usual page; the log names the error types only (their text may quote SQL and parameters)."""
     cause = getattr(exc, "orig", None)
     cause = getattr(cause, "orig", None) or cause  # asyncpg's own error under the DB-API one, when there is one
-    request.app.state.logger.warning("database_unavailable", path=request.url.path, error=type(exc).__name__,
-                                     cause=type(cause).__name__ if cause is not None else None)  # fmt: skip
+    request.app.state.logger.warning(
+        "database_unavailable",
+        path=request.url.path,
+        error=type(exc).__name__,
+        cause=type(cause).__name__ if cause is not None else None,
+    )
     return error_response(request, 503, DEFAULT_MESSAGES[503])
 
 

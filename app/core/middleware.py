@@ -48,8 +48,13 @@ class CrossSiteProtection:
         headers = request_headers(scope)
         if is_cross_site(scope["method"], headers, headers.get("host", "")):
             body = "他のサイトからの送信は受け付けません。ページを開き直してから、もう一度お試しください。".encode()
-            await send({"type": "http.response.start", "status": 403,
-                        "headers": [(b"content-type", b"text/plain; charset=utf-8")]})  # fmt: skip
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 403,
+                    "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+                }
+            )
             await send({"type": "http.response.body", "body": body})
             return
 

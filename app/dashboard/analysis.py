@@ -109,12 +109,13 @@ async def funnel(
 ) -> list[FunnelRow]:
     """For each (slug, title, has test): how many opened it, read it and passed its test, from the counters."""
     rows = await session.execute(
-        select(LessonStat.lesson_slug, func.sum(LessonStat.opened), func.sum(LessonStat.read),
-               func.sum(LessonStat.passed))
+        select(
+            LessonStat.lesson_slug, func.sum(LessonStat.opened), func.sum(LessonStat.read), func.sum(LessonStat.passed)
+        )
         .join(Department, Department.id == LessonStat.department_id)
         .where(*_stats_in_scope(LessonStat, scope, roster_filter))
         .group_by(LessonStat.lesson_slug)
-    )  # fmt: skip
+    )
     counts = {slug: (int(o), int(r), int(p)) for slug, o, r, p in rows}
     rows_out = []
     for slug, title, has_test in lessons:
@@ -169,11 +170,16 @@ async def item_analysis(
     for question_id, answered, correct in totals:
         definition = definitions.get(question_id)
         raw, count = top.get(question_id, (None, 0))
-        rows.append(ItemRow(
-            question_id=question_id, prompt=(definition or {}).get("prompt", question_id), answered=int(answered),
-            correct=int(correct or 0), top_wrong=describe_answer(definition, raw) if raw else None,
-            top_wrong_count=count,
-        ))  # fmt: skip
+        rows.append(
+            ItemRow(
+                question_id=question_id,
+                prompt=(definition or {}).get("prompt", question_id),
+                answered=int(answered),
+                correct=int(correct or 0),
+                top_wrong=describe_answer(definition, raw) if raw else None,
+                top_wrong_count=count,
+            )
+        )
     return sorted(rows, key=lambda row: (row.correct_rate, -row.answered))
 
 

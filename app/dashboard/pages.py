@@ -59,8 +59,12 @@ async def roster_filter_for(
     department = None
     if query.department is not None:
         department = await org_service.get_department_in_scope(session, department_id=query.department, scope=scope)
-    roster_filter = RosterFilter(course_id=course.id, department_path=department.path if department else None,
-                                 status=query.status, name=query.q or None)  # fmt: skip
+    roster_filter = RosterFilter(
+        course_id=course.id,
+        department_path=department.path if department else None,
+        status=query.status,
+        name=query.q or None,
+    )
     return roster_filter, department
 
 
@@ -79,10 +83,18 @@ async def build(session: AsyncSession, *, scope: Scope, query: DashboardQuery, n
         await service.by_department(session, scope=scope, roster_filter=everyone, now=now),
         service.chart_groups(departments, department.path if department else None),
     )
-    page = await service.employee_page(session, scope=scope, roster_filter=roster_filter, now=now, sort=query.sort,
-                                       descending=query.dir == "desc", page=query.page)  # fmt: skip
-    dashboard = Dashboard(courses, course, version, query, departments, department, roster_filter, page, headline,
-                          groups)  # fmt: skip
+    page = await service.employee_page(
+        session,
+        scope=scope,
+        roster_filter=roster_filter,
+        now=now,
+        sort=query.sort,
+        descending=query.dir == "desc",
+        page=query.page,
+    )
+    dashboard = Dashboard(
+        courses, course, version, query, departments, department, roster_filter, page, headline, groups
+    )
     await _add_analysis(session, dashboard, scope=scope, everyone=everyone, now=now)
     return dashboard
 
@@ -91,8 +103,15 @@ async def build_table(session: AsyncSession, *, scope: Scope, query: DashboardQu
     """Only the employee table: what an HTMX sort, filter or page change needs, nothing else."""
     courses, course, version = await choose_course(session, slug=query.course)
     roster_filter, department = await roster_filter_for(session, scope=scope, query=query, course=course)
-    page = await service.employee_page(session, scope=scope, roster_filter=roster_filter, now=now, sort=query.sort,
-                                       descending=query.dir == "desc", page=query.page)  # fmt: skip
+    page = await service.employee_page(
+        session,
+        scope=scope,
+        roster_filter=roster_filter,
+        now=now,
+        sort=query.sort,
+        descending=query.dir == "desc",
+        page=query.page,
+    )
     return Dashboard(courses, course, version, query, [], department, roster_filter, page)
 
 
@@ -101,10 +120,14 @@ async def _add_analysis(
 ) -> None:
     version, headline = dashboard.version, dashboard.headline
     assert headline is not None
-    dashboard.charts["departments"] = charts.bar_chart("chart-departments", "部署別の修了率", [
-        charts.BarItem(g.name, g.completion_rate, f"修了 {g.completed}/{g.assigned}人・期限超過 {g.overdue}人")
-        for g in dashboard.groups
-    ])  # fmt: skip
+    dashboard.charts["departments"] = charts.bar_chart(
+        "chart-departments",
+        "部署別の修了率",
+        [
+            charts.BarItem(g.name, g.completion_rate, f"修了 {g.completed}/{g.assigned}人・期限超過 {g.overdue}人")
+            for g in dashboard.groups
+        ],
+    )
 
     today = now.astimezone(TIMEZONE).date()
     per_day = await analysis.completions_by_day(session, scope=scope, roster_filter=everyone, now=now)
@@ -117,13 +140,19 @@ async def _add_analysis(
         if due_day in days:
             marker_index, marker_label = days.index(due_day), f"期限 {due_day:%m/%d}"
     dashboard.charts["timeline"] = charts.line_chart(
-        "chart-timeline", "修了者数の推移(直近30日)",
+        "chart-timeline",
+        "修了者数の推移(直近30日)",
         [charts.LinePoint(f"{day.month}/{day.day}", value) for day, value in series],
-        target=headline.assigned, marker_index=marker_index, marker_label=marker_label,
-    )  # fmt: skip
+        target=headline.assigned,
+        marker_index=marker_index,
+        marker_label=marker_label,
+    )
 
-    lessons = [lesson for lesson in await lessons_service.list_lessons(session, version_id=version.id)
-               if not lesson.is_appendix]  # fmt: skip
+    lessons = [
+        lesson
+        for lesson in await lessons_service.list_lessons(session, version_id=version.id)
+        if not lesson.is_appendix
+    ]
     quizzes = await quiz_service.quizzes_of_version(session, version_id=version.id)
     rows = await analysis.funnel(
         session,
@@ -133,13 +162,16 @@ async def _add_analysis(
         lessons=[(lesson.slug, lesson.title, lesson.slug in quizzes) for lesson in lessons],
     )
     dashboard.charts["funnel"] = charts.funnel_chart(
-        "chart-funnel", "レッスンごとの進み具合",
-        [charts.FunnelStep(r.title, r.opened, r.read, r.passed) for r in rows], headline.assigned,
-    )  # fmt: skip
+        "chart-funnel",
+        "レッスンごとの進み具合",
+        [charts.FunnelStep(r.title, r.opened, r.read, r.passed) for r in rows],
+        headline.assigned,
+    )
 
     definitions = await question_definitions(session, version_id=version.id)
-    dashboard.items = await analysis.item_analysis(session, scope=scope, roster_filter=everyone, now=now,
-                                                   definitions=definitions)  # fmt: skip
+    dashboard.items = await analysis.item_analysis(
+        session, scope=scope, roster_filter=everyone, now=now, definitions=definitions
+    )
     group_departments = [d for d in dashboard.departments if d.id in {g.department_id for g in dashboard.groups}]
     dashboard.misconceptions = await analysis.misconceptions(
         session, scope=scope, roster_filter=everyone, now=now, labels=version.misconceptions, groups=group_departments

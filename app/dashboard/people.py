@@ -24,11 +24,13 @@ class Employee:
 
 async def get_employee(session: AsyncSession, *, user_id: int, scope: Scope) -> Employee:
     """The employee if the scope covers their department; otherwise NotFound, exactly as for a missing id."""
-    row = (await session.execute(
-        select(User, Department)
-        .join(Department, Department.id == User.department_id, isouter=scope.everything)
-        .where(User.id == user_id, scope.department_filter(Department.path))
-    )).first()  # fmt: skip
+    row = (
+        await session.execute(
+            select(User, Department)
+            .join(Department, Department.id == User.department_id, isouter=scope.everything)
+            .where(User.id == user_id, scope.department_filter(Department.path))
+        )
+    ).first()
     if row is None:
         raise NotFound("従業員が見つかりません。")
     return Employee(user=row[0], department=row[1])

@@ -44,8 +44,15 @@ async def send_reminders(
 ) -> int:
     """Remind the chosen employees (or every overdue one) who are in scope and not finished; returns how many."""
     status = Status.OVERDUE if all_overdue else None
-    statement = roster_query(scope, RosterFilter(course_id=course.id, status=status), now,
-                             User.id, User.display_name, User.email, Enrollment.due_at)  # fmt: skip
+    statement = roster_query(
+        scope,
+        RosterFilter(course_id=course.id, status=status),
+        now,
+        User.id,
+        User.display_name,
+        User.email,
+        Enrollment.due_at,
+    )
     # People without a company e-mail (front-line staff signing in by 社員番号) are reminded by their manager.
     statement = statement.where(CourseStatus.completed_at.is_(None), User.email.is_not(None))
     if not all_overdue:
@@ -56,8 +63,9 @@ async def send_reminders(
     sent = 0
     for user_id, name, email, due_at in (await session.execute(statement)).all():
         subject, body = compose(name=name, course_title=version.title, due_at=due_at, link=link)
-        message = await mail_service.send(session, settings=settings, to_address=email, subject=subject, body=body,
-                                          to_user_id=user_id)  # fmt: skip
+        message = await mail_service.send(
+            session, settings=settings, to_address=email, subject=subject, body=body, to_user_id=user_id
+        )
         session.add(Reminder(sender_id=sender.id, user_id=user_id, course_id=course.id, message_id=message.id))
         sent += 1
     await session.flush()

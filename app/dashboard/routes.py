@@ -45,12 +45,19 @@ async def employee(
     courses, chosen, version = await pages.choose_course(db, slug=course)
     enrollment, status = await people.standing(db, user_id=user_id, course_id=chosen.id)
     lessons = await lessons_service.list_lessons(db, version_id=version.id)
-    context = {"person": person, "courses": courses, "course": chosen, "version": version,
-               "enrollment": enrollment, "status": status,
-               "attempts": await quiz_service.list_attempts(db, user_id=user_id, course_id=chosen.id),
-               "lesson_progress": await people.lesson_progress(db, user_id=user_id, course_id=chosen.id),
-               "lessons": lessons, "lesson_titles": {lesson.slug: lesson.title for lesson in lessons},
-               "reminders": await reminders.reminders_for(db, user_id=user_id, course_id=chosen.id)}  # fmt: skip
+    context = {
+        "person": person,
+        "courses": courses,
+        "course": chosen,
+        "version": version,
+        "enrollment": enrollment,
+        "status": status,
+        "attempts": await quiz_service.list_attempts(db, user_id=user_id, course_id=chosen.id),
+        "lesson_progress": await people.lesson_progress(db, user_id=user_id, course_id=chosen.id),
+        "lessons": lessons,
+        "lesson_titles": {lesson.slug: lesson.title for lesson in lessons},
+        "reminders": await reminders.reminders_for(db, user_id=user_id, course_id=chosen.id),
+    }
     return render(request, "dashboard/employee.html", context)
 
 
@@ -61,8 +68,14 @@ async def attempt(request: Request, attempt_id: int, db: SessionDep, user: Curre
     course, version = await content_service.course_of_version(db, version_id=quiz.version_id)
     answers = await quiz_service.stored_answers(db, attempt_id=found.id)
     views = attempt_views(quiz, found, answers, misconception_labels=version.misconceptions)
-    context = {"attempt": found, "quiz": quiz, "course": course, "version": version, "person": person,
-               "questions": views}  # fmt: skip
+    context = {
+        "attempt": found,
+        "quiz": quiz,
+        "course": course,
+        "version": version,
+        "person": person,
+        "questions": views,
+    }
     return render(request, "dashboard/attempt.html", context)
 
 
@@ -79,16 +92,35 @@ async def remind(
     back: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     _courses, chosen, version = await pages.choose_course(db, slug=course)
-    sent = await reminders.send_reminders(db, settings=settings, sender=user, scope=scope, course=chosen,
-                                          version=version, now=utcnow(), user_ids=user_ids,
-                                          all_overdue=all_overdue)  # fmt: skip
+    sent = await reminders.send_reminders(
+        db,
+        settings=settings,
+        sender=user,
+        scope=scope,
+        course=chosen,
+        version=version,
+        now=utcnow(),
+        user_ids=user_ids,
+        all_overdue=all_overdue,
+    )
     target = back if back.startswith("/dashboard") else f"/dashboard?course={chosen.slug}"
     separator = "&" if "?" in target else "?"
     return RedirectResponse(f"{target}{separator}reminded={sent}", status_code=303)
 
 
-CSV_COLUMNS = ["氏名", "メールアドレス", "部署", "状況", "期限超過", "進捗(%)", "最高点(平均)", "受験回数",
-               "最終学習日時", "修了日時", "期限"]  # fmt: skip
+CSV_COLUMNS = [
+    "氏名",
+    "メールアドレス",
+    "部署",
+    "状況",
+    "期限超過",
+    "進捗(%)",
+    "最高点(平均)",
+    "受験回数",
+    "最終学習日時",
+    "修了日時",
+    "期限",
+]
 
 
 @router.get("/export.csv")
@@ -107,13 +139,24 @@ async def export_csv(request: Request, db: SessionDep, user: CurrentUser, scope:
         async with sessionmaker() as stream_session:
             batch = 0
             async for row in service.stream_rows(stream_session, scope=scope, roster_filter=roster_filter, now=now):
-                writer.writerow([csv_cell(v) for v in (
-                    row["name"], row["email"], row["department"], STATUS_LABELS[row["status"]],
-                    "はい" if row["overdue"] else "", row["percent"],
-                    "" if row["best_score"] is None else row["best_score"], row["attempts"],
-                    format_datetime(row["last_activity_at"]), format_datetime(row["completed_at"]),
-                    format_datetime(row["due_at"], "%Y-%m-%d"),
-                )])  # fmt: skip
+                writer.writerow(
+                    [
+                        csv_cell(v)
+                        for v in (
+                            row["name"],
+                            row["email"],
+                            row["department"],
+                            STATUS_LABELS[row["status"]],
+                            "はい" if row["overdue"] else "",
+                            row["percent"],
+                            "" if row["best_score"] is None else row["best_score"],
+                            row["attempts"],
+                            format_datetime(row["last_activity_at"]),
+                            format_datetime(row["completed_at"]),
+                            format_datetime(row["due_at"], "%Y-%m-%d"),
+                        )
+                    ]
+                )
                 batch += 1
                 if batch >= 500:
                     yield buffer.getvalue().encode("utf-8")
@@ -123,5 +166,8 @@ async def export_csv(request: Request, db: SessionDep, user: CurrentUser, scope:
         yield buffer.getvalue().encode("utf-8")
 
     filename = f"jukou-{course.slug}-{now.strftime('%Y%m%d')}.csv"
-    return StreamingResponse(lines(), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip
+    return StreamingResponse(
+        lines(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -38,6 +38,9 @@ class DashboardQuery(BaseModel):
         if "page" not in changes and set(changes) - {"page"}:
             values["page"] = 1  # a new filter or sort starts again at the first page
         defaults = {"sort": "name", "dir": "asc", "page": 1}
-        pairs = {k: (v.value if hasattr(v, "value") else v) for k, v in values.items()
-                 if v not in (None, "") and defaults.get(k) != v}  # fmt: skip
+        pairs = {
+            k: (v.value if hasattr(v, "value") else v)
+            for k, v in values.items()
+            if v not in (None, "") and defaults.get(k) != v
+        }
         return "?" + urlencode(pairs) if pairs else "?"

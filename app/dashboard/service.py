@@ -86,17 +86,26 @@ async def headline(session: AsyncSession, *, scope: Scope, roster_filter: Roster
     """The headline figures, added up from the roster counters of the departments in view."""
     statement = (
         select(
-            func.coalesce(func.sum(RosterStat.assigned), 0), func.coalesce(func.sum(RosterStat.completed), 0),
-            func.coalesce(func.sum(RosterStat.started), 0), _overdue_count(now),
-            func.coalesce(func.sum(RosterStat.score_sum), 0.0), func.coalesce(func.sum(RosterStat.score_count), 0),
+            func.coalesce(func.sum(RosterStat.assigned), 0),
+            func.coalesce(func.sum(RosterStat.completed), 0),
+            func.coalesce(func.sum(RosterStat.started), 0),
+            _overdue_count(now),
+            func.coalesce(func.sum(RosterStat.score_sum), 0.0),
+            func.coalesce(func.sum(RosterStat.score_count), 0),
         )
         .join(Department, Department.id == RosterStat.department_id)
         .where(*_counters_in_scope(scope, roster_filter))
-    )  # fmt: skip
+    )
     assigned, completed, started, overdue, score_sum, score_count = (await session.execute(statement)).one()
     average = round(float(score_sum) / int(score_count), 1) if score_count else None
-    return Headline(int(assigned), int(completed), int(started) - int(completed), int(assigned) - int(started),
-                    int(overdue), average)  # fmt: skip
+    return Headline(
+        int(assigned),
+        int(completed),
+        int(started) - int(completed),
+        int(assigned) - int(started),
+        int(overdue),
+        average,
+    )
 
 
 async def by_department(
@@ -104,13 +113,19 @@ async def by_department(
 ) -> list[DepartmentFigures]:
     """Per department (each counting only its own members), in tree order, from the roster counters."""
     statement = (
-        select(Department.id, Department.name, Department.path, func.sum(RosterStat.assigned),
-               func.sum(RosterStat.completed), _overdue_count(now))
+        select(
+            Department.id,
+            Department.name,
+            Department.path,
+            func.sum(RosterStat.assigned),
+            func.sum(RosterStat.completed),
+            _overdue_count(now),
+        )
         .join(Department, Department.id == RosterStat.department_id)
         .where(*_counters_in_scope(scope, roster_filter))
         .group_by(Department.id, Department.name, Department.path)
         .order_by(Department.path)
-    )  # fmt: skip
+    )
     rows = await session.execute(statement)
     return [DepartmentFigures(int(i), n, p, int(a), int(c), int(o)) for i, n, p, a, c, o in rows if a]
 

@@ -73,15 +73,23 @@ async def reading_for(session: AsyncSession, *, kind: Kind, user: User) -> Readi
         return None
     version = await session.get(DocumentVersion, document.current_version_id)
     assert version is not None
-    acks = list(await session.execute(
-        select(Acknowledgment, DocumentVersion.number)
-        .join(DocumentVersion, DocumentVersion.id == Acknowledgment.version_id)
-        .where(Acknowledgment.user_id == user.id, Acknowledgment.document_id == document.id)
-        .order_by(DocumentVersion.number.desc())
-    ))  # fmt: skip
+    acks = list(
+        await session.execute(
+            select(Acknowledgment, DocumentVersion.number)
+            .join(DocumentVersion, DocumentVersion.id == Acknowledgment.version_id)
+            .where(Acknowledgment.user_id == user.id, Acknowledgment.document_id == document.id)
+            .order_by(DocumentVersion.number.desc())
+        )
+    )
     required = await required_number(session, document=document)
-    return Reading(kind, document, version, acks[0][0] if acks else None, acks[0][1] if acks else None,
-                   rules.is_acknowledged((number for _ack, number in acks), required))  # fmt: skip
+    return Reading(
+        kind,
+        document,
+        version,
+        acks[0][0] if acks else None,
+        acks[0][1] if acks else None,
+        rules.is_acknowledged((number for _ack, number in acks), required),
+    )
 
 
 async def required_reading(session: AsyncSession, *, user: User) -> list[Reading]:
@@ -100,10 +108,11 @@ async def acknowledge(session: AsyncSession, *, kind: Kind, user: User, version_
     insert = upsert_insert(session)
     await session.execute(
         insert(Acknowledgment)
-        .values(user_id=user.id, document_id=reading.document.id, version_id=reading.version.id,
-                acknowledged_at=utcnow())
+        .values(
+            user_id=user.id, document_id=reading.document.id, version_id=reading.version.id, acknowledged_at=utcnow()
+        )
         .on_conflict_do_nothing(index_elements=["user_id", "version_id"])
-    )  # fmt: skip
+    )
     acknowledgment = await session.scalar(
         select(Acknowledgment).where(Acknowledgment.user_id == user.id, Acknowledgment.version_id == reading.version.id)
     )
@@ -145,13 +154,16 @@ class AckReport(AckSummary):
 def _newest_acknowledgments(document: CompanyDocument) -> Any:
     """Per person, the newest version they acknowledged and when."""
     return (
-        select(Acknowledgment.user_id, func.max(DocumentVersion.number).label("number"),
-               func.max(Acknowledgment.acknowledged_at).label("at"))
+        select(
+            Acknowledgment.user_id,
+            func.max(DocumentVersion.number).label("number"),
+            func.max(Acknowledgment.acknowledged_at).label("at"),
+        )
         .join(DocumentVersion, DocumentVersion.id == Acknowledgment.version_id)
         .where(Acknowledgment.document_id == document.id)
         .group_by(Acknowledgment.user_id)
         .subquery()
-    )  # fmt: skip
+    )
 
 
 async def acknowledgment_summary(session: AsyncSession, *, document: CompanyDocument) -> AckSummary:
@@ -168,7 +180,7 @@ async def acknowledgment_summary(session: AsyncSession, *, document: CompanyDocu
         .where(audience_filter(document, path))
         .group_by(Department.id, Department.name, Department.path)
         .order_by(Department.path)
-    )  # fmt: skip
+    )
     rows = [(name or "(部署なし)", int(total), int(done)) for name, total, done in result]
     return AckSummary(sum(total for _n, total, _d in rows), sum(done for _n, _t, done in rows), rows)
 
@@ -182,13 +194,14 @@ async def acknowledgment_report(
     path = await _department_path(session, document.department_id)
     newest = _newest_acknowledgments(document)
     statement = (
-        select(User.id, User.display_name, User.email, User.employee_number, Department.name, newest.c.number,
-               newest.c.at)
+        select(
+            User.id, User.display_name, User.email, User.employee_number, Department.name, newest.c.number, newest.c.at
+        )
         .outerjoin(Department, Department.id == User.department_id)
         .outerjoin(newest, newest.c.user_id == User.id)
         .where(audience_filter(document, path))
         .order_by(Department.path, User.display_name, User.id)
-    )  # fmt: skip
+    )
     if pending_only and required is not None:
         statement = statement.where(or_(newest.c.number.is_(None), newest.c.number < required))
     elif pending_only:
@@ -197,10 +210,18 @@ async def acknowledgment_report(
         statement = statement.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     result = await session.execute(statement)
     rows = [
-        AckRow(uid, name, email, number_, department or "", acked, at, rules.is_acknowledged([acked or 0], required)
-               if acked else required is None)
+        AckRow(
+            uid,
+            name,
+            email,
+            number_,
+            department or "",
+            acked,
+            at,
+            rules.is_acknowledged([acked or 0], required) if acked else required is None,
+        )
         for uid, name, email, number_, department, acked, at in result
-    ]  # fmt: skip
+    ]
     summary = await acknowledgment_summary(session, document=document)
     return AckReport(summary.audience, summary.up_to_date, summary.by_department, rows)
 
@@ -223,10 +244,22 @@ async def remind_pending(
             f"{row.name} さん\n\n「{version.title}」(第{version.number}版)の確認がまだ済んでいません。\n"
             f"次のリンクから内容を読み、「内容を理解しました」を記録してください。\n{link}\n"
         )
-        await mail_service.send(session, settings=settings, to_address=row.email, to_user_id=row.user_id,
-                                subject=f"【確認のお願い】{version.title}", body=body)  # fmt: skip
+        await mail_service.send(
+            session,
+            settings=settings,
+            to_address=row.email,
+            to_user_id=row.user_id,
+            subject=f"【確認のお願い】{version.title}",
+            body=body,
+        )
         sent += 1
-    await audit.record(session, actor=actor, action="document.remind", target_type="document", target_id=document.id,
-                       summary=f"{kind.label} 第{version.number}版の未確認者 {sent}名に確認を依頼",
-                       details={"kind": kind.key, "number": version.number, "sent": sent})  # fmt: skip
+    await audit.record(
+        session,
+        actor=actor,
+        action="document.remind",
+        target_type="document",
+        target_id=document.id,
+        summary=f"{kind.label} 第{version.number}版の未確認者 {sent}名に確認を依頼",
+        details={"kind": kind.key, "number": version.number, "sent": sent},
+    )
     return sent

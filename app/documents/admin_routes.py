@@ -64,31 +64,44 @@ async def document_page(request: Request, kind_key: str, db: SessionDep, admin: 
     document = await service.get_document(db, kind=kind)
     current = await service.current_version(db, document=document)
     context = {
-        "kind": kind, "document": document, "current": current,
+        "kind": kind,
+        "document": document,
+        "current": current,
         "versions": await service.list_versions(db, document=document),
         "report": await acknowledgments.acknowledgment_summary(db, document=document) if current else None,
         "audience": await org_service.department_name(db, department_id=document.department_id),
         "first_step": _steps_for(kind)[0][0],
         "unpublished": service.has_unpublished_changes(kind, document, current),
-    }  # fmt: skip
+    }
     return render(request, "documents/document.html", context)
 
 
-async def _step_page(request: Request, db: SessionDep, kind: service.Kind, key: str,
-                     errors: dict[str, str] | None = None, submitted: dict | None = None,
-                     status_code: int = 200) -> Response:  # fmt: skip
+async def _step_page(
+    request: Request,
+    db: SessionDep,
+    kind: service.Kind,
+    key: str,
+    errors: dict[str, str] | None = None,
+    submitted: dict | None = None,
+    status_code: int = 200,
+) -> Response:
     document = await service.get_document(db, kind=kind)
     step = service.step_for(kind, key)
     previous, following = _neighbours(kind, key)
     context = {
-        "kind": kind, "document": document, "step": step, "key": key, "steps": _steps_for(kind),
+        "kind": kind,
+        "document": document,
+        "step": step,
+        "key": key,
+        "steps": _steps_for(kind),
         "incomplete": service.incomplete_steps(kind, document.draft or {}),
         "answers": service.draft_answers(kind, document.draft or {}).model_dump(),
         "template_text": service.draft_template(document.draft or {}),
-        "submitted": submitted or {}, "errors": errors or {},
+        "submitted": submitted or {},
+        "errors": errors or {},
         "previous_url": _step_url(kind, previous) if previous else None,
         "next_url": _step_url(kind, following) if following else None,
-    }  # fmt: skip
+    }
     if key == service.TEMPLATE_STEP:
         context["rendering"] = service.render_draft(kind, document.draft or {})
     if key == company_course.TEST_STEP:
@@ -136,9 +149,12 @@ async def save_step(request: Request, kind_key: str, step_key: str, db: SessionD
         else:
             await service.save_step(db, document=document, values={service.TEMPLATE_STEP: text}, actor=admin)
         if autosave:
-            return render(request, "documents/step.html",
-                          {"kind": kind, "document": document, "rendering": service.render_draft(kind, document.draft)},
-                          block="template_preview")  # fmt: skip
+            return render(
+                request,
+                "documents/step.html",
+                {"kind": kind, "document": document, "rendering": service.render_draft(kind, document.draft)},
+                block="template_preview",
+            )
         errors = {}
     else:
         step = service.step_for(kind, step_key)
@@ -164,19 +180,23 @@ async def save_step(request: Request, kind_key: str, step_key: str, db: SessionD
     return RedirectResponse(_step_url(kind, target) + ("?saved=1" if target == step_key else ""), status_code=303)
 
 
-async def _preview_page(request: Request, db: SessionDep, kind: service.Kind, document: CompanyDocument,
-                        error: AppError | None = None) -> Response:  # fmt: skip
+async def _preview_page(
+    request: Request, db: SessionDep, kind: service.Kind, document: CompanyDocument, error: AppError | None = None
+) -> Response:
     """The last step: the draft as staff will see it, what still stops it, and the publish form (with the
     refusal of a publication that failed)."""
     context = {
-        "kind": kind, "document": document, "key": "preview", "steps": _steps_for(kind),
+        "kind": kind,
+        "document": document,
+        "key": "preview",
+        "steps": _steps_for(kind),
         "incomplete": service.incomplete_steps(kind, document.draft or {}),
         "rendering": service.render_draft(kind, document.draft or {}),
         "current": await service.current_version(db, document=document),
         "departments": await org_service.departments_in_scope(db, scope=EVERYTHING),
         "previous_url": _step_url(kind, _neighbours(kind, "preview")[0] or "preview"),
         "error": error.message if error else None,
-    }  # fmt: skip
+    }
     return render(request, "documents/preview.html", context, status_code=error.status_code if error else 200)
 
 
@@ -201,9 +221,14 @@ async def publish(
     try:
         async with db.begin_nested():
             version = await service.publish(
-                db, kind=kind, document=document, actor=admin, substantive=change == "substantive",
-                change_note=change_note, department_id=parse_id(department_id) if department_id.strip() else None,
-            )  # fmt: skip
+                db,
+                kind=kind,
+                document=document,
+                actor=admin,
+                substantive=change == "substantive",
+                change_note=change_note,
+                department_id=parse_id(department_id) if department_id.strip() else None,
+            )
     except AppError as error:
         await db.refresh(document)
         return await _preview_page(request, db, kind, document, error)
@@ -237,17 +262,25 @@ async def preview_pdf(kind_key: str, db: SessionDep, admin: AdminUser) -> Respon
 
 
 @router.get("/{kind_key}/acknowledgments")
-async def acknowledgment_list(request: Request, kind_key: str, db: SessionDep, admin: AdminUser,
-                          pending: bool = False, page: int = 1) -> Response:  # fmt: skip
+async def acknowledgment_list(
+    request: Request, kind_key: str, db: SessionDep, admin: AdminUser, pending: bool = False, page: int = 1
+) -> Response:
     kind = service.kind_for(kind_key)
     document = await service.get_document(db, kind=kind)
     page = page_number(page)
     report = await acknowledgments.acknowledgment_report(db, document=document, pending_only=pending, page=page)
     listed = report.pending if pending else report.audience
-    context = {"kind": kind, "document": document, "report": report, "rows": report.rows, "pending": pending,
-               "page": page, "pages": max(1, -(-listed // acknowledgments.PAGE_SIZE)),
-               "query": "pending=1" if pending else "",
-               "current": await service.current_version(db, document=document)}  # fmt: skip
+    context = {
+        "kind": kind,
+        "document": document,
+        "report": report,
+        "rows": report.rows,
+        "pending": pending,
+        "page": page,
+        "pages": max(1, -(-listed // acknowledgments.PAGE_SIZE)),
+        "query": "pending=1" if pending else "",
+        "current": await service.current_version(db, document=document),
+    }
     return render(request, "documents/acknowledgments.html", context)
 
 

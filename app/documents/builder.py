@@ -228,8 +228,9 @@ SECTIONS: tuple[tuple[str, Callable[[PolicyAnswers], str]], ...] = (
 
 
 def _closing(answers: PolicyAnswers) -> str:
-    lines = _labelled(("制定日", answers.effective_date), ("所管", answers.department),
-                      ("お問い合わせ先", answers.inquiry))  # fmt: skip
+    lines = _labelled(
+        ("制定日", answers.effective_date), ("所管", answers.department), ("お問い合わせ先", answers.inquiry)
+    )
     signature = [md_inline(value) for value in (answers.company_name, answers.issuer) if value.strip()]
     return _blocks("以上", *lines, *signature)
 

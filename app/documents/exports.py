@@ -32,9 +32,15 @@ ACK_COLUMNS = ["氏名", "社員番号", "メールアドレス", "部署", "確
 
 def acknowledgments_csv(kind: Kind, report: AckReport) -> File:
     rows = (
-        [row.name, row.employee_number, row.email, row.department,
-         f"第{row.acknowledged_number}版" if row.acknowledged_number else "",
-         format_datetime(row.acknowledged_at), "済" if row.up_to_date else "未"]
+        [
+            row.name,
+            row.employee_number,
+            row.email,
+            row.department,
+            f"第{row.acknowledged_number}版" if row.acknowledged_number else "",
+            format_datetime(row.acknowledged_at),
+            "済" if row.up_to_date else "未",
+        ]
         for row in report.rows
-    )  # fmt: skip
+    )
     return csv_bytes(ACK_COLUMNS, rows), f"{kind.label}_確認状況.csv", f"{kind.key}-acknowledgments.csv"

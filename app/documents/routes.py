@@ -33,9 +33,13 @@ async def read(request: Request, kind_key: str, db: SessionDep, user: CurrentUse
 
 @router.post("/{kind_key}/acknowledge")
 async def acknowledge(
-    request: Request, kind_key: str, db: SessionDep, user: CurrentUser,
-    version: Annotated[int, Form(ge=1, le=1_000_000)], understood: Annotated[str, Form(max_length=10)] = "",
-) -> Response:  # fmt: skip
+    request: Request,
+    kind_key: str,
+    db: SessionDep,
+    user: CurrentUser,
+    version: Annotated[int, Form(ge=1, le=1_000_000)],
+    understood: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
     kind = service.kind_for(kind_key)
     try:
         if understood != "yes":
@@ -43,8 +47,12 @@ async def acknowledge(
         await acknowledgments.acknowledge(db, kind=kind, user=user, version_number=version)
     except AppError as error:
         reading = await _reading(db, kind_key, user)
-        return render(request, "documents/read.html", {"reading": reading, "error": error.message},
-                      status_code=422 if error.status_code == 400 else error.status_code)  # fmt: skip
+        return render(
+            request,
+            "documents/read.html",
+            {"reading": reading, "error": error.message},
+            status_code=422 if error.status_code == 400 else error.status_code,
+        )
     return RedirectResponse(f"/documents/{kind.key}?acknowledged=1", status_code=303)
 
 

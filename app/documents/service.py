@@ -94,8 +94,9 @@ def draft_test(draft: dict[str, Any]) -> str:
 def sample_test(kind: Kind, draft: dict[str, Any]) -> str:
     """A starting company test made from the draft's answers."""
     answers = draft_answers(kind, draft).model_dump()
-    return company_course.sample_test_yaml(first_contact=answers.get("escalation_first", ""),
-                                         desk_name=answers.get("desk_name", ""))  # fmt: skip
+    return company_course.sample_test_yaml(
+        first_contact=answers.get("escalation_first", ""), desk_name=answers.get("desk_name", "")
+    )
 
 
 def _missing(kind: Kind, answers: BaseModel) -> list[tuple[Step, Any]]:
@@ -183,13 +184,21 @@ async def publish(
         raise Conflict("公開中の版から変更がありません。")
     asks = rules.must_ask_again(first_version=latest is None, substantive=substantive)
     version = DocumentVersion(
-        document_id=document.id, number=(latest.number if latest else 0) + 1, title=rendering.title,
-        markdown=rendering.markdown, html=rendering.html,
-        answers={**draft_answers(kind, document.draft or {}).model_dump(),
-                 **({TEMPLATE_STEP: draft_template(document.draft or {})} if kind.key == "manual" else {}),
-                 company_course.TEST_STEP: draft_test(document.draft or {})},
-        requires_ack=asks, change_note=change_note.strip(), published_at=utcnow(), published_by_id=actor.id,
-    )  # fmt: skip
+        document_id=document.id,
+        number=(latest.number if latest else 0) + 1,
+        title=rendering.title,
+        markdown=rendering.markdown,
+        html=rendering.html,
+        answers={
+            **draft_answers(kind, document.draft or {}).model_dump(),
+            **({TEMPLATE_STEP: draft_template(document.draft or {})} if kind.key == "manual" else {}),
+            company_course.TEST_STEP: draft_test(document.draft or {}),
+        },
+        requires_ack=asks,
+        change_note=change_note.strip(),
+        published_at=utcnow(),
+        published_by_id=actor.id,
+    )
     session.add(version)
     await session.flush()
     document.current_version_id = version.id
@@ -198,10 +207,14 @@ async def publish(
     if test_yaml:
         await company_course.publish_test(session, document=document, version=version, test_yaml=test_yaml, actor=actor)
     await audit.record(
-        session, actor=actor, action="document.publish", target_type="document", target_id=document.id,
+        session,
+        actor=actor,
+        action="document.publish",
+        target_type="document",
+        target_id=document.id,
         summary=f"{kind.label} 第{version.number}版を公開" + ("(再確認を依頼)" if asks else "(再確認なし)"),
         details={"kind": kind.key, "number": version.number, "requires_ack": asks, "department_id": department_id},
-    )  # fmt: skip
+    )
     return version
 
 
@@ -217,8 +230,9 @@ def has_unpublished_changes(kind: Kind, document: CompanyDocument, current: Docu
     """Whether publishing the draft now would change what staff read (the text or the company test)."""
     if current is None:
         return bool(document.draft)
-    return not _is_published_as(current, render_draft(kind, document.draft or {}).markdown,
-                                draft_test(document.draft or {}))  # fmt: skip
+    return not _is_published_as(
+        current, render_draft(kind, document.draft or {}).markdown, draft_test(document.draft or {})
+    )
 
 
 def _is_published_as(version: DocumentVersion, markdown: str, test_yaml: str) -> bool:

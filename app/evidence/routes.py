@@ -43,8 +43,12 @@ async def _send(found: tuple[service.EvidencePack, str], extension: str, user: C
     else:
         data = exports.pack_csv(pack)
     filename = f"エビデンスパック_{pack.subject}_{format_datetime(pack.generated_at, '%Y%m%d')}.{extension}"
-    return download(data, media_type=PDF if extension == "pdf" else CSV, filename=filename,
-                    ascii_fallback=f"evidence-{slug}.{extension}")  # fmt: skip
+    return download(
+        data,
+        media_type=PDF if extension == "pdf" else CSV,
+        filename=filename,
+        ascii_fallback=f"evidence-{slug}.{extension}",
+    )
 
 
 @router.get("/departments/{department_id}.csv")

@@ -109,21 +109,36 @@ class EvidencePack:
     pending: list[PendingRecord] = field(default_factory=list)
 
     def totals(self) -> dict[str, int]:
-        return {"people": len(self.people), "assignments": len(self.assignments), "readings": len(self.readings),
-                "attempts": len(self.attempts), "acknowledgments": len(self.acknowledgments),
-                "pending": len(self.pending), "certificates": len(self.certificates)}  # fmt: skip
+        return {
+            "people": len(self.people),
+            "assignments": len(self.assignments),
+            "readings": len(self.readings),
+            "attempts": len(self.attempts),
+            "acknowledgments": len(self.acknowledgments),
+            "pending": len(self.pending),
+            "certificates": len(self.certificates),
+        }
 
 
 async def _people(session: AsyncSession, condition: object) -> list[Person]:
     rows = await session.execute(
-        select(User.id, User.display_name, User.employee_number, User.email, Department.name, User.is_active,
-               Department.path)
+        select(
+            User.id,
+            User.display_name,
+            User.employee_number,
+            User.email,
+            Department.name,
+            User.is_active,
+            Department.path,
+        )
         .outerjoin(Department, Department.id == User.department_id)
         .where(condition)
         .order_by(Department.path, User.display_name, User.id)
-    )  # fmt: skip
-    return [Person(uid, name, number, email, dep or "", active, path or "")
-            for uid, name, number, email, dep, active, path in rows]  # fmt: skip
+    )
+    return [
+        Person(uid, name, number, email, dep or "", active, path or "")
+        for uid, name, number, email, dep, active, path in rows
+    ]
 
 
 async def for_department(session: AsyncSession, *, department: Department, now: datetime) -> EvidencePack:
@@ -144,66 +159,125 @@ async def _fill(session: AsyncSession, pack: EvidencePack, condition: object) ->
     order = {person.user_id: index for index, person in enumerate(pack.people)}
     # The people as a subquery, not a list of ids: a department of 40,000 would pass the driver's parameter limit.
     ids = select(User.id).outerjoin(Department, Department.id == User.department_id).where(condition)
-    titles = dict((await session.execute(
-        select(Course.id, CourseVersion.title).join(CourseVersion, CourseVersion.id == Course.current_version_id)
-    )).all())  # fmt: skip
+    titles = dict(
+        (
+            await session.execute(
+                select(Course.id, CourseVersion.title).join(
+                    CourseVersion, CourseVersion.id == Course.current_version_id
+                )
+            )
+        ).all()
+    )
     for user_id, course_id, assigned, due, percent, completed in await session.execute(
-        select(Enrollment.user_id, Enrollment.course_id, Enrollment.assigned_at, Enrollment.due_at,
-               CourseStatus.percent, CourseCompletion.completed_at)
-        .outerjoin(CourseStatus, and_(CourseStatus.user_id == Enrollment.user_id,
-                                      CourseStatus.course_id == Enrollment.course_id))
-        .outerjoin(CourseCompletion, and_(CourseCompletion.user_id == Enrollment.user_id,
-                                          CourseCompletion.course_id == Enrollment.course_id))
+        select(
+            Enrollment.user_id,
+            Enrollment.course_id,
+            Enrollment.assigned_at,
+            Enrollment.due_at,
+            CourseStatus.percent,
+            CourseCompletion.completed_at,
+        )
+        .outerjoin(
+            CourseStatus,
+            and_(CourseStatus.user_id == Enrollment.user_id, CourseStatus.course_id == Enrollment.course_id),
+        )
+        .outerjoin(
+            CourseCompletion,
+            and_(CourseCompletion.user_id == Enrollment.user_id, CourseCompletion.course_id == Enrollment.course_id),
+        )
         .where(Enrollment.user_id.in_(ids))
-    ):  # fmt: skip
-        pack.assignments.append(AssignmentRecord(user_id, titles.get(course_id, ""), assigned, due, percent or 0,
-                                                 completed))  # fmt: skip
+    ):
+        pack.assignments.append(
+            AssignmentRecord(user_id, titles.get(course_id, ""), assigned, due, percent or 0, completed)
+        )
     seconds = {
         (user_id, course_id, slug): spent
         for user_id, course_id, slug, spent in await session.execute(
-            select(LessonProgress.user_id, LessonProgress.course_id, LessonProgress.lesson_slug,
-                   LessonProgress.seconds_spent).where(LessonProgress.user_id.in_(ids))
+            select(
+                LessonProgress.user_id,
+                LessonProgress.course_id,
+                LessonProgress.lesson_slug,
+                LessonProgress.seconds_spent,
+            ).where(LessonProgress.user_id.in_(ids))
         )
-    }  # fmt: skip
+    }
     for user_id, course_id, slug, number, title, read_at in await session.execute(
-        select(LessonReading.user_id, LessonReading.course_id, LessonReading.lesson_slug, CourseVersion.number,
-               Lesson.title, LessonReading.read_at)
+        select(
+            LessonReading.user_id,
+            LessonReading.course_id,
+            LessonReading.lesson_slug,
+            CourseVersion.number,
+            Lesson.title,
+            LessonReading.read_at,
+        )
         .join(CourseVersion, CourseVersion.id == LessonReading.version_id)
-        .outerjoin(Lesson, and_(Lesson.version_id == LessonReading.version_id,
-                                Lesson.slug == LessonReading.lesson_slug))
+        .outerjoin(
+            Lesson, and_(Lesson.version_id == LessonReading.version_id, Lesson.slug == LessonReading.lesson_slug)
+        )
         .where(LessonReading.user_id.in_(ids))
         .order_by(LessonReading.read_at, LessonReading.id)
-    ):  # fmt: skip
-        pack.readings.append(ReadingRecord(user_id, titles.get(course_id, ""), title or slug, number, read_at,
-                                           seconds.get((user_id, course_id, slug), 0)))  # fmt: skip
+    ):
+        pack.readings.append(
+            ReadingRecord(
+                user_id,
+                titles.get(course_id, ""),
+                title or slug,
+                number,
+                read_at,
+                seconds.get((user_id, course_id, slug), 0),
+            )
+        )
     for attempt, quiz_title, number in await session.execute(
         select(Attempt, Quiz.title, CourseVersion.number)
         .join(Quiz, Quiz.id == Attempt.quiz_id)
         .join(CourseVersion, CourseVersion.id == Quiz.version_id)
         .where(Attempt.user_id.in_(ids))
         .order_by(Attempt.started_at, Attempt.id)
-    ):  # fmt: skip
-        pack.attempts.append(AttemptRecord(
-            attempt.user_id, titles.get(attempt.course_id, ""), quiz_title, attempt.attempt_number, number,
-            attempt.started_at, attempt.submitted_at, attempt.score, attempt.passed))  # fmt: skip
+    ):
+        pack.attempts.append(
+            AttemptRecord(
+                attempt.user_id,
+                titles.get(attempt.course_id, ""),
+                quiz_title,
+                attempt.attempt_number,
+                number,
+                attempt.started_at,
+                attempt.submitted_at,
+                attempt.score,
+                attempt.passed,
+            )
+        )
     for ack, kind, number, title in await session.execute(
         select(Acknowledgment, CompanyDocument.kind, DocumentVersion.number, DocumentVersion.title)
         .join(DocumentVersion, DocumentVersion.id == Acknowledgment.version_id)
         .join(CompanyDocument, CompanyDocument.id == Acknowledgment.document_id)
         .where(Acknowledgment.user_id.in_(ids))
         .order_by(Acknowledgment.acknowledged_at)
-    ):  # fmt: skip
+    ):
         label = KINDS[kind].label if kind in KINDS else kind
         pack.acknowledgments.append(AcknowledgmentRecord(ack.user_id, label, number, title, ack.acknowledged_at))
     for certificate in await session.scalars(
         select(Certificate).where(Certificate.user_id.in_(ids)).order_by(Certificate.completed_at)
     ):
-        pack.certificates.append(CertificateRecord(
-            certificate.user_id, certificate.course_title, certificate.version_number, certificate.code,
-            certificate.completed_at, certificate.expires_at))  # fmt: skip
+        pack.certificates.append(
+            CertificateRecord(
+                certificate.user_id,
+                certificate.course_title,
+                certificate.version_number,
+                certificate.code,
+                certificate.completed_at,
+                certificate.expires_at,
+            )
+        )
     await _pending_acknowledgments(session, pack)
-    for records in (pack.assignments, pack.readings, pack.attempts, pack.acknowledgments, pack.certificates,
-                    pack.pending):  # fmt: skip
+    for records in (
+        pack.assignments,
+        pack.readings,
+        pack.attempts,
+        pack.acknowledgments,
+        pack.certificates,
+        pack.pending,
+    ):
         records.sort(key=lambda record: order[record.user_id])  # stable: each person's records stay in time order
     return pack
 
@@ -211,11 +285,13 @@ async def _fill(session: AsyncSession, pack: EvidencePack, condition: object) ->
 async def _pending_acknowledgments(session: AsyncSession, pack: EvidencePack) -> None:
     """For each published document, the active people it is addressed to whose acknowledgments do not reach the
     version that counts (an auditor asks who has *not* confirmed as much as who has)."""
-    published = (await session.execute(
-        select(CompanyDocument, DocumentVersion, Department.path)
-        .join(DocumentVersion, DocumentVersion.id == CompanyDocument.current_version_id)
-        .outerjoin(Department, Department.id == CompanyDocument.department_id)
-    )).all()  # fmt: skip
+    published = (
+        await session.execute(
+            select(CompanyDocument, DocumentVersion, Department.path)
+            .join(DocumentVersion, DocumentVersion.id == CompanyDocument.current_version_id)
+            .outerjoin(Department, Department.id == CompanyDocument.department_id)
+        )
+    ).all()
     for document, version, audience_path in published:
         label = KINDS[document.kind].label if document.kind in KINDS else document.kind
         required = await acknowledgments.required_number(session, document=document)
@@ -224,7 +300,8 @@ async def _pending_acknowledgments(session: AsyncSession, pack: EvidencePack) ->
             if record.document == label:
                 acknowledged.setdefault(record.user_id, []).append(record.version_number)
         for person in pack.people:
-            reached = rules.in_audience(active=person.active, person_path=person.department_path,
-                                        audience_path=audience_path)  # fmt: skip
+            reached = rules.in_audience(
+                active=person.active, person_path=person.department_path, audience_path=audience_path
+            )
             if reached and not rules.is_acknowledged(acknowledged.get(person.user_id, []), required):
                 pack.pending.append(PendingRecord(person.user_id, label, version.number, version.title))

@@ -26,8 +26,14 @@ async def lesson_page(
     )
     row = next((r for r in progress.lessons if r.lesson.slug == lesson.slug), None)
     previous, following = lessons_service.neighbours([r.lesson for r in progress.lessons], lesson.slug)
-    context = {"p": progress, "lesson": lesson, "row": row, "previous": previous, "following": following,
-               "heartbeat": HEARTBEAT_SECONDS}  # fmt: skip
+    context = {
+        "p": progress,
+        "lesson": lesson,
+        "row": row,
+        "previous": previous,
+        "following": following,
+        "heartbeat": HEARTBEAT_SECONDS,
+    }
     return render(request, "learner/lesson.html", context)
 
 

@@ -34,9 +34,16 @@ async def _quiz_page(request: Request, db: SessionDep, user: User, current: Cour
     unfinished = next((a for a in attempts if a.submitted_at is None), None)
     remaining = None if not quiz.max_attempts else max(0, quiz.max_attempts - len(attempts))
     lesson_row = next((r for r in progress.lessons if r.lesson.slug == slug), None)
-    context = {"p": progress, "quiz": quiz, "attempts": submitted, "unfinished": unfinished,
-               "remaining": remaining, "lesson_row": lesson_row,
-               "bank_size": len(quiz.questions), "per_attempt": quiz.draw or len(quiz.questions)}  # fmt: skip
+    context = {
+        "p": progress,
+        "quiz": quiz,
+        "attempts": submitted,
+        "unfinished": unfinished,
+        "remaining": remaining,
+        "lesson_row": lesson_row,
+        "bank_size": len(quiz.questions),
+        "per_attempt": quiz.draw or len(quiz.questions),
+    }
     return render(request, "learner/quiz.html", context)
 
 
@@ -62,8 +69,14 @@ async def attempt_page(request: Request, db: SessionDep, user: CurrentUser, own:
     course, version = await content_service.course_of_version(db, version_id=quiz.version_id)
     answers = await quiz_service.stored_answers(db, attempt_id=attempt.id)
     views = attempt_views(quiz, attempt, answers, misconception_labels=version.misconceptions)
-    context = {"attempt": attempt, "quiz": quiz, "course": course, "version": version, "questions": views,
-               "answered": sum(1 for v in views if v.answered)}  # fmt: skip
+    context = {
+        "attempt": attempt,
+        "quiz": quiz,
+        "course": course,
+        "version": version,
+        "questions": views,
+        "answered": sum(1 for v in views if v.answered),
+    }
     if attempt.submitted_at is None:
         return render(request, "learner/attempt.html", context)
     attempts = await quiz_service.list_attempts(

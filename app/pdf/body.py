@@ -44,9 +44,15 @@ class BodyRenderer:
             return
         x = self.pdf.l_margin + ctx.indent
         paragraph(
-            self.pdf, runs, x=x, size=size or ctx.size, leading=kwargs.pop("leading", LEADING),
-            marker=ctx.marker, marker_x=ctx.marker_x, **kwargs,
-        )  # fmt: skip
+            self.pdf,
+            runs,
+            x=x,
+            size=size or ctx.size,
+            leading=kwargs.pop("leading", LEADING),
+            marker=ctx.marker,
+            marker_x=ctx.marker_x,
+            **kwargs,
+        )
         ctx.marker = None
 
     def blocks(self, nodes: list[Node | str], ctx: _Context) -> None:
@@ -171,9 +177,12 @@ class BodyRenderer:
                 f"{number}." if ordered else self.pdf.clean(bullet), Style(color=MUTED if not ordered else ctx.color)
             )
             inner = replace(
-                ctx, indent=ctx.indent + width, marker=marker, marker_x=self.pdf.l_margin + ctx.indent + 0.5,
+                ctx,
+                indent=ctx.indent + width,
+                marker=marker,
+                marker_x=self.pdf.l_margin + ctx.indent + 0.5,
                 depth=ctx.depth + 1,
-            )  # fmt: skip
+            )
             children = item.children if isinstance(item, Node) and item.tag == "li" else [item]
             self.blocks(children, inner)
             if inner.marker is not None:  # an empty item still shows its bullet

@@ -13,10 +13,42 @@ from app.pdf.layout import Run, Style
 VOID = frozenset({"br", "hr", "img", "wbr", "input", "meta", "link", "col", "area", "source"})
 SKIPPED = frozenset({"script", "style", "template", "head", "title", "noscript", "iframe", "object", "svg"})
 BLOCKS = frozenset(
-    {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "pre", "blockquote", "hr", "table", "div", "dl",
-     "dt", "dd", "figure", "figcaption", "section", "article", "header", "footer", "main", "aside", "nav",
-     "details", "summary", "caption", "address", "body", "html"}
-)  # fmt: skip
+    {
+        "p",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "ul",
+        "ol",
+        "li",
+        "pre",
+        "blockquote",
+        "hr",
+        "table",
+        "div",
+        "dl",
+        "dt",
+        "dd",
+        "figure",
+        "figcaption",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "main",
+        "aside",
+        "nav",
+        "details",
+        "summary",
+        "caption",
+        "address",
+        "body",
+        "html",
+    }
+)
 LINK = (20, 82, 160)
 CODE = (120, 40, 80)
 MAX_DEPTH = 64  # deeper nesting is flattened, so hostile input cannot exhaust the recursion limit

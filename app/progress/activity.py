@@ -37,24 +37,35 @@ async def open_lesson(session: AsyncSession, *, user_id: int, course_id: int, le
     """Record a visit to a lesson; True the first time this learner opens it."""
     now = utcnow()
     first_time = await insert_or_update(
-        session, LessonProgress,
-        values={"user_id": user_id, "course_id": course_id, "lesson_slug": lesson_slug,
-                "first_opened_at": now, "last_opened_at": now, "seconds_spent": 0},
+        session,
+        LessonProgress,
+        values={
+            "user_id": user_id,
+            "course_id": course_id,
+            "lesson_slug": lesson_slug,
+            "first_opened_at": now,
+            "last_opened_at": now,
+            "seconds_spent": 0,
+        },
         conflict_columns=["user_id", "course_id", "lesson_slug"],
-    )  # fmt: skip
+    )
     if first_time:
-        await counters.count_lesson_event(session, course_id=course_id, user_id=user_id, lesson_slug=lesson_slug,
-                                       event="opened")  # fmt: skip
+        await counters.count_lesson_event(
+            session, course_id=course_id, user_id=user_id, lesson_slug=lesson_slug, event="opened"
+        )
     else:
         await session.execute(
             update(LessonProgress).where(*_one_lesson(user_id, course_id, lesson_slug)).values(last_opened_at=now)
         )
         await session.execute(
             update(CourseStatus)
-            .where(CourseStatus.user_id == user_id, CourseStatus.course_id == course_id,
-                   CourseStatus.started_at.is_not(None))
+            .where(
+                CourseStatus.user_id == user_id,
+                CourseStatus.course_id == course_id,
+                CourseStatus.started_at.is_not(None),
+            )
             .values(last_activity_at=now)
-        )  # fmt: skip
+        )
     return bool(first_time)
 
 
@@ -65,8 +76,9 @@ async def visit_lesson(
 
     The first visit counts the lesson as opened and may start the course (a full refresh of the standing); a
     later visit only moves the timestamps, and not at all within VISIT_TOUCH_INTERVAL of the last one."""
-    last_opened = await session.scalar(select(LessonProgress.last_opened_at).where(
-        *_one_lesson(user_id, course.id, lesson_slug)))  # fmt: skip
+    last_opened = await session.scalar(
+        select(LessonProgress.last_opened_at).where(*_one_lesson(user_id, course.id, lesson_slug))
+    )
     if last_opened is None:
         await open_lesson(session, user_id=user_id, course_id=course.id, lesson_slug=lesson_slug)
         return await refresh(session, user_id=user_id, course=course, version=version)
@@ -112,12 +124,16 @@ async def mark_read(session: AsyncSession, *, user_id: int, course_id: int, less
         .values(read_at=utcnow(), read_version_id=version_id)
     )
     if first_read.rowcount == 1:
-        await counters.count_lesson_event(session, course_id=course_id, user_id=user_id, lesson_slug=lesson_slug,
-                                       event="read")  # fmt: skip
+        await counters.count_lesson_event(
+            session, course_id=course_id, user_id=user_id, lesson_slug=lesson_slug, event="read"
+        )
     if first_read.rowcount == 1 or (reread is not None and reread.rowcount == 1):
         # The reading that counts from now on, kept for good: lesson_progress holds only the latest one.
-        session.add(LessonReading(user_id=user_id, course_id=course_id, lesson_slug=lesson_slug,
-                                  version_id=version_id, read_at=utcnow()))  # fmt: skip
+        session.add(
+            LessonReading(
+                user_id=user_id, course_id=course_id, lesson_slug=lesson_slug, version_id=version_id, read_at=utcnow()
+            )
+        )
         await session.flush()
 
 

@@ -71,10 +71,13 @@ async def course_progress(
     quizzes: dict[str | None, Quiz],
     summaries: dict[str | None, QuizSummary],
 ) -> CourseProgress:
-    enrollment = (await session.execute(
-        select(Enrollment.due_at, Enrollment.cycle_started_at)
-        .where(Enrollment.user_id == user_id, Enrollment.course_id == course.id)
-    )).first()  # fmt: skip
+    enrollment = (
+        await session.execute(
+            select(Enrollment.due_at, Enrollment.cycle_started_at).where(
+                Enrollment.user_id == user_id, Enrollment.course_id == course.id
+            )
+        )
+    ).first()
     progress_rows = {
         row.lesson_slug: row
         for row in await session.scalars(
@@ -101,8 +104,9 @@ async def course_progress(
             passed=bool(summary and summary.passed),
             reread_required=read_at is not None and not counts,
         )
-        rows.append(LessonRow(lesson, state, quizzes.get(lesson.slug), summary,
-                              progress.seconds_spent if progress else 0))  # fmt: skip
+        rows.append(
+            LessonRow(lesson, state, quizzes.get(lesson.slug), summary, progress.seconds_spent if progress else 0)
+        )
     final_quiz = quizzes.get(None)
     final_summary = summaries.get(None)
     final_passed = bool(final_summary and final_summary.passed)
@@ -120,12 +124,15 @@ async def course_progress(
         appendices=[lesson for lesson in lessons if lesson.is_appendix],
         final_quiz=final_quiz,
         final_summary=final_summary,
-        percent=100 if completion else rules.progress_percent(
-            version.completion, states, has_final=final_quiz is not None, final_passed=final_passed),
+        percent=100
+        if completion
+        else rules.progress_percent(
+            version.completion, states, has_final=final_quiz is not None, final_passed=final_passed
+        ),
         next_step=rules.next_step(states, has_final=final_quiz is not None, final_passed=final_passed),
         completed_at=completion,
         due_at=due_at,
-    )  # fmt: skip
+    )
 
 
 async def record_completion_if_met(session: AsyncSession, *, user_id: int, progress: CourseProgress) -> bool:
@@ -134,15 +141,21 @@ async def record_completion_if_met(session: AsyncSession, *, user_id: int, progr
         return False
     states = [row.state for row in progress.lessons]
     final_passed = bool(progress.final_summary and progress.final_summary.passed)
-    if not rules.is_complete(progress.version.completion, states,
-                             has_final=progress.final_quiz is not None, final_passed=final_passed):  # fmt: skip
+    if not rules.is_complete(
+        progress.version.completion, states, has_final=progress.final_quiz is not None, final_passed=final_passed
+    ):
         return False
     inserted = await insert_or_update(
-        session, CourseCompletion,
-        values={"user_id": user_id, "course_id": progress.course.id, "version_id": progress.version.id,
-                "completed_at": utcnow()},
+        session,
+        CourseCompletion,
+        values={
+            "user_id": user_id,
+            "course_id": progress.course.id,
+            "version_id": progress.version.id,
+            "completed_at": utcnow(),
+        },
         conflict_columns=["user_id", "course_id"],
-    )  # fmt: skip
+    )
     return inserted == 1
 
 
@@ -178,12 +191,16 @@ async def refresh(session: AsyncSession, *, user_id: int, course: Course, versio
     if completed_now:
         progress = await progress_for(session, user_id=user_id, course=course, version=version)
         await counters.count_completion(session, course_id=course.id, user_id=user_id, when=progress.completed_at)
-        await certificates_service.issue(session, user_id=user_id, course=course, version=version,
-                                         completed_at=progress.completed_at)  # type: ignore[arg-type]  # fmt: skip
-    before = (await session.execute(
-        select(CourseStatus.started_at, CourseStatus.best_score)
-        .where(CourseStatus.user_id == user_id, CourseStatus.course_id == course.id)
-    )).first()  # fmt: skip
+        await certificates_service.issue(
+            session, user_id=user_id, course=course, version=version, completed_at=progress.completed_at
+        )  # type: ignore[arg-type]
+    before = (
+        await session.execute(
+            select(CourseStatus.started_at, CourseStatus.best_score).where(
+                CourseStatus.user_id == user_id, CourseStatus.course_id == course.id
+            )
+        )
+    ).first()
     values = _status_values(user_id, progress)
     update_columns = [name for name in values if name not in ("user_id", "course_id", "started_at")]
     if values["started_at"] is None:
@@ -199,18 +216,25 @@ async def refresh(session: AsyncSession, *, user_id: int, course: Course, versio
         else:
             set_start = await session.execute(
                 update(CourseStatus)
-                .where(CourseStatus.user_id == user_id, CourseStatus.course_id == course.id,
-                       CourseStatus.started_at.is_(None))
+                .where(
+                    CourseStatus.user_id == user_id,
+                    CourseStatus.course_id == course.id,
+                    CourseStatus.started_at.is_(None),
+                )
                 .values(started_at=values["started_at"])
-            )  # fmt: skip
+            )
             started_now = set_start.rowcount
     old_score = before.best_score if before else None
     new_score = values["best_score"]
     await counters.adjust_roster(
-        session, course_id=course.id, user_id=user_id, started=started_now, completed=int(completed_now),
+        session,
+        course_id=course.id,
+        user_id=user_id,
+        started=started_now,
+        completed=int(completed_now),
         score_sum=(new_score or 0.0) - (old_score or 0.0),
         score_count=int(new_score is not None) - int(old_score is not None),
-    )  # fmt: skip
+    )
     return progress
 
 
@@ -269,12 +293,15 @@ async def restart_training(session: AsyncSession, *, course_id: int, user_ids: l
     """Learners of these who completed the course before `since` train again from `since`; returns who."""
     if not user_ids:
         return []
-    completed = list(await session.scalars(
-        select(CourseCompletion.user_id).where(
-            CourseCompletion.course_id == course_id, CourseCompletion.user_id.in_(user_ids),
-            CourseCompletion.completed_at < since,
+    completed = list(
+        await session.scalars(
+            select(CourseCompletion.user_id).where(
+                CourseCompletion.course_id == course_id,
+                CourseCompletion.user_id.in_(user_ids),
+                CourseCompletion.completed_at < since,
+            )
         )
-    ))  # fmt: skip
+    )
     if not completed:
         return []
     # The completion is the current cycle's; the certificate issued for it keeps the record of the earlier one.
@@ -291,7 +318,15 @@ async def restart_training(session: AsyncSession, *, course_id: int, user_ids: l
     await session.execute(
         update(CourseStatus)
         .where(CourseStatus.course_id == course_id, CourseStatus.user_id.in_(completed))
-        .values(percent=0, lessons_read=0, tests_passed=0, best_score=None, attempts=0, started_at=None,
-                last_activity_at=None, completed_at=None)
-    )  # fmt: skip
+        .values(
+            percent=0,
+            lessons_read=0,
+            tests_passed=0,
+            best_score=None,
+            attempts=0,
+            started_at=None,
+            last_activity_at=None,
+            completed_at=None,
+        )
+    )
     return completed

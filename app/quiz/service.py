@@ -192,11 +192,22 @@ async def submit_attempt(
         return False
     definitions = question_definitions(quiz)
     now = utcnow()
-    await insert_or_update_many(session, AttemptAnswer, rows=[
-        {"attempt_id": attempt.id, "question_id": entry["id"], "answered_at": now,
-         "answer": registry.parse_form(definitions[entry["id"]]["def"], form[entry["id"]])}
-        for entry in attempt.paper if entry["id"] in form
-    ], conflict_columns=["attempt_id", "question_id"], update_columns=["answer", "answered_at"])  # fmt: skip
+    await insert_or_update_many(
+        session,
+        AttemptAnswer,
+        rows=[
+            {
+                "attempt_id": attempt.id,
+                "question_id": entry["id"],
+                "answered_at": now,
+                "answer": registry.parse_form(definitions[entry["id"]]["def"], form[entry["id"]]),
+            }
+            for entry in attempt.paper
+            if entry["id"] in form
+        ],
+        conflict_columns=["attempt_id", "question_id"],
+        update_columns=["answer", "answered_at"],
+    )
     answers = await stored_answers(session, attempt_id=attempt.id)
     results = []
     graded: list[AttemptAnswer] = []
@@ -211,20 +222,31 @@ async def submit_attempt(
         row.credit, row.is_correct, row.misconceptions = result.credit, result.is_correct, result.misconceptions
         graded.append(row)
     await session.flush()
-    await counters.record_graded_answers(session, course_id=attempt.course_id, user_id=attempt.user_id, graded=[
-        (row.question_id, row.answer, bool(row.is_correct), list(row.misconceptions or [])) for row in graded
-    ])  # fmt: skip
+    await counters.record_graded_answers(
+        session,
+        course_id=attempt.course_id,
+        user_id=attempt.user_id,
+        graded=[(row.question_id, row.answer, bool(row.is_correct), list(row.misconceptions or [])) for row in graded],
+    )
     total = scoring.score_attempt(results, pass_mark=quiz.pass_mark)
     if total.passed and attempt.lesson_slug is not None:
         passed_before = await session.scalar(
             select(func.count(Attempt.id)).where(
-                Attempt.user_id == attempt.user_id, Attempt.course_id == attempt.course_id,
-                Attempt.lesson_slug == attempt.lesson_slug, Attempt.passed.is_(True), Attempt.id != attempt.id,
+                Attempt.user_id == attempt.user_id,
+                Attempt.course_id == attempt.course_id,
+                Attempt.lesson_slug == attempt.lesson_slug,
+                Attempt.passed.is_(True),
+                Attempt.id != attempt.id,
             )
-        )  # fmt: skip
+        )
         if not passed_before:
-            await counters.count_lesson_event(session, course_id=attempt.course_id, user_id=attempt.user_id,
-                                           lesson_slug=attempt.lesson_slug, event="passed")  # fmt: skip
+            await counters.count_lesson_event(
+                session,
+                course_id=attempt.course_id,
+                user_id=attempt.user_id,
+                lesson_slug=attempt.lesson_slug,
+                event="passed",
+            )
     await session.refresh(attempt)
     attempt.score, attempt.passed = total.percent, total.passed
     await session.flush()

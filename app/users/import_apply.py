@@ -102,9 +102,14 @@ async def apply_plan(session: AsyncSession, *, plan: import_plan.ImportPlan, act
         row = change.row
         assert row is not None
         user = User(
-            email=row.email, employee_number=row.employee_number, display_name=row.name, password_hash=None,
-            role=Role(row.role).value, is_active=True, department_id=await department_id(row.department),
-        )  # fmt: skip
+            email=row.email,
+            employee_number=row.employee_number,
+            display_name=row.name,
+            password_hash=None,
+            role=Role(row.role).value,
+            is_active=True,
+            department_id=await department_id(row.department),
+        )
         session.add(user)
         created.append((user, change))
     await session.flush()
@@ -129,9 +134,11 @@ async def apply_plan(session: AsyncSession, *, plan: import_plan.ImportPlan, act
         touched.add(user.id)
     leaving = [change.user_id for change in plan.deactivations if change.user_id is not None]
     if leaving:
-        old_departments |= set(await session.scalars(
-            select(User.department_id).where(User.id.in_(leaving), User.department_id.is_not(None)).distinct()
-        ))  # fmt: skip
+        old_departments |= set(
+            await session.scalars(
+                select(User.department_id).where(User.id.in_(leaving), User.department_id.is_not(None)).distinct()
+            )
+        )
         await session.execute(update(User).where(User.id.in_(leaving)).values(is_active=False, deactivated_at=utcnow()))
         for user_id in leaving:
             await auth_service.end_all_sessions(session, user_id=user_id)

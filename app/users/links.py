@@ -77,8 +77,9 @@ async def issue_password_link(
         mailed = True
     await session.flush()
     summary = f"{user.display_name} にパスワード設定リンクを発行" + ("(メール送信)" if mailed else "")
-    await audit.record(session, actor=actor, action="user.password_link", target_type="user", target_id=user.id,
-                       summary=summary)  # fmt: skip
+    await audit.record(
+        session, actor=actor, action="user.password_link", target_type="user", target_id=user.id, summary=summary
+    )
     return IssuedLink(user, url, expires_at, mailed)
 
 

@@ -104,13 +104,17 @@ async def print_slips(
     if utcnow() - batch.created_at > CONFIRMATION_VALID:
         raise Conflict("確認してから1時間以上たちました。もう一度、印刷する人を選んで確認してください。")
     people = await _people(session, batch.user_ids)
-    newly_replaced = [p.user.display_name for p in people
-                      if p.link_valid_until is not None and p.user.id not in batch.replaces_user_ids]  # fmt: skip
+    newly_replaced = [
+        p.user.display_name
+        for p in people
+        if p.link_valid_until is not None and p.user.id not in batch.replaces_user_ids
+    ]
     if newly_replaced:
         raise Conflict(
-            "確認したあとに、次の人へ別のリンクが発行されました: " + "、".join(newly_replaced)
+            "確認したあとに、次の人へ別のリンクが発行されました: "
+            + "、".join(newly_replaced)
             + "。もう一度、印刷する人を選んで確認してください。"
-        )  # fmt: skip
+        )
     claimed = await session.execute(
         update(SlipBatch)
         .where(SlipBatch.id == batch.id, SlipBatch.printed_at.is_(None))

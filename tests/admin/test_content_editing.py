@@ -79,15 +79,27 @@ async def test_the_live_preview_answers_htmx_with_the_fragment(
 @pytest.mark.parametrize(
     ("slug", "old", "new", "problem"),
     [
-        ("responses", "## 対応の流れ", "# 対応の流れ",
-         ("lessons/02-responses.md:7", "見出しは ## から始めてください(# はページの題名に使われます)")),
-        ("responses", "## 対応の流れ", "## 対応の流れ({{ store_name }})",
-         ("lessons/02-responses.md", "変数 {{ store_name }} が course.yaml の variables にありません")),
-        ("basics", "## 定義", "# 定義",
-         ("lessons/01-basics.md:7", "見出しは ## から始めてください(# はページの題名に使われます)")),
+        (
+            "responses",
+            "## 対応の流れ",
+            "# 対応の流れ",
+            ("lessons/02-responses.md:7", "見出しは ## から始めてください(# はページの題名に使われます)"),
+        ),
+        (
+            "responses",
+            "## 対応の流れ",
+            "## 対応の流れ({{ store_name }})",
+            ("lessons/02-responses.md", "変数 {{ store_name }} が course.yaml の variables にありません"),
+        ),
+        (
+            "basics",
+            "## 定義",
+            "# 定義",
+            ("lessons/01-basics.md:7", "見出しは ## から始めてください(# はページの題名に使われます)"),
+        ),
     ],
     ids=["heading-level-1", "unknown-variable", "error-in-a-lesson-with-variables"],
-)  # fmt: skip
+)
 async def test_the_live_preview_lists_the_problems(
     admin_client: httpx.AsyncClient, mini_course: Course, slug: str, old: str, new: str, problem: tuple[str, str]
 ) -> None:
@@ -145,16 +157,24 @@ async def test_saving_valid_text_makes_a_new_draft_with_it(
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        (SOURCE.replace("## 対応の流れ", "# 対応の流れ"),
-         ("lessons/02-responses.md:7", "見出しは ## から始めてください(# はページの題名に使われます)")),
-        (SOURCE.replace("## 対応の流れ", "## {{ store_name }}"),
-         ("lessons/02-responses.md", "変数 {{ store_name }} が course.yaml の variables にありません")),
-        (SOURCE.split("---\n", 2)[2],
-         ("lessons/02-responses.md:1",
-          "先頭の --- で囲んだ front matter(title, summary, minutes)を消さないでください")),
+        (
+            SOURCE.replace("## 対応の流れ", "# 対応の流れ"),
+            ("lessons/02-responses.md:7", "見出しは ## から始めてください(# はページの題名に使われます)"),
+        ),
+        (
+            SOURCE.replace("## 対応の流れ", "## {{ store_name }}"),
+            ("lessons/02-responses.md", "変数 {{ store_name }} が course.yaml の variables にありません"),
+        ),
+        (
+            SOURCE.split("---\n", 2)[2],
+            (
+                "lessons/02-responses.md:1",
+                "先頭の --- で囲んだ front matter(title, summary, minutes)を消さないでください",
+            ),
+        ),
     ],
     ids=["heading-level-1", "unknown-variable", "front-matter-removed"],
-)  # fmt: skip
+)
 async def test_saving_invalid_text_is_refused_and_writes_nothing(
     admin_client: httpx.AsyncClient, db: AsyncSession, mini_course: Course, text: str, problem: tuple[str, str]
 ) -> None:
@@ -195,9 +215,10 @@ async def test_replacing_a_quiz_file_makes_a_new_draft(
     assert await stored_file(db, draft_id, QUIZ_FILE) == quiz
     prompts = {
         slug: [record["def"]["prompt"] for record in questions]
-        for slug, questions in await db.execute(select(Quiz.lesson_slug, Quiz.questions).where(
-            Quiz.version_id == draft_id))
-    }  # fmt: skip
+        for slug, questions in await db.execute(
+            select(Quiz.lesson_slug, Quiz.questions).where(Quiz.version_id == draft_id)
+        )
+    }
     assert prompts["basics"][0] == "カスハラかどうかを判断する2つの軸は?"
     assert "カスハラかどうかを判断する2つの軸は?" in prompts[None]  # the final test draws from the new bank
     old_prompt = await db.scalar(
@@ -209,20 +230,37 @@ async def test_replacing_a_quiz_file_makes_a_new_draft(
 @pytest.mark.parametrize(
     ("path", "old", "new", "problem"),
     [
-        (QUIZ_FILE, "- {id: b, text: 顧客の年齢と来店回数,", "- {id: b, correct: true, text: 顧客の年齢と来店回数,",
-         ("quizzes/01-basics.yaml:7", "questions[0]: single の問題には正解 (correct: true) がちょうど1つ必要です")),
-        ("quizzes/99-extra.yaml", None, None,
-         ("quizzes/99-extra.yaml", "置き換えられるのはこの版のレッスン(.md)かテスト(.yaml)のファイルだけです")),
-        ("images/flow.svg", None, None,
-         ("images/flow.svg", "置き換えられるのはこの版のレッスン(.md)かテスト(.yaml)のファイルだけです")),
+        (
+            QUIZ_FILE,
+            "- {id: b, text: 顧客の年齢と来店回数,",
+            "- {id: b, correct: true, text: 顧客の年齢と来店回数,",
+            ("quizzes/01-basics.yaml:7", "questions[0]: single の問題には正解 (correct: true) がちょうど1つ必要です"),
+        ),
+        (
+            "quizzes/99-extra.yaml",
+            None,
+            None,
+            ("quizzes/99-extra.yaml", "置き換えられるのはこの版のレッスン(.md)かテスト(.yaml)のファイルだけです"),
+        ),
+        (
+            "images/flow.svg",
+            None,
+            None,
+            ("images/flow.svg", "置き換えられるのはこの版のレッスン(.md)かテスト(.yaml)のファイルだけです"),
+        ),
         ("course.yaml", "slug: mini-course", "slug: other-course", ("course.yaml", "slug は変えられません")),
     ],
     ids=["single-with-two-correct", "not-in-the-pack", "an-image", "course-slug-changed"],
-)  # fmt: skip
+)
 async def test_an_invalid_replacement_is_refused_and_writes_nothing(
-    admin_client: httpx.AsyncClient, db: AsyncSession, mini_course: Course, path: str, old: str | None,
-    new: str | None, problem: tuple[str, str],
-) -> None:  # fmt: skip
+    admin_client: httpx.AsyncClient,
+    db: AsyncSession,
+    mini_course: Course,
+    path: str,
+    old: str | None,
+    new: str | None,
+    problem: tuple[str, str],
+) -> None:
     data = edited(pack_files(), path, old, new)[path] if old and new else pack_files()[QUIZ_FILE]
     before = await row_counts(db)
 

@@ -80,9 +80,12 @@ async def reader(learner_client: httpx.AsyncClient) -> httpx.AsyncClient:
 
 
 async def test_attempts_and_readings_survive_a_new_version_and_a_rollback(
-    admin_client: httpx.AsyncClient, reader: httpx.AsyncClient, db: AsyncSession, mini_course: Course,
+    admin_client: httpx.AsyncClient,
+    reader: httpx.AsyncClient,
+    db: AsyncSession,
+    mini_course: Course,
     learner: User,
-) -> None:  # fmt: skip
+) -> None:
     first_id = mini_course.current_version_id
     await pass_test(reader, db, mini_course, "basics")
     attempt = await db.scalar(select(Attempt).where(Attempt.user_id == learner.id))
@@ -119,9 +122,12 @@ async def test_attempts_and_readings_survive_a_new_version_and_a_rollback(
 
 
 async def test_publishing_with_reread_sends_readers_back_to_changed_lessons_only(
-    admin_client: httpx.AsyncClient, reader: httpx.AsyncClient, db: AsyncSession, mini_course: Course,
+    admin_client: httpx.AsyncClient,
+    reader: httpx.AsyncClient,
+    db: AsyncSession,
+    mini_course: Course,
     learner: User,
-) -> None:  # fmt: skip
+) -> None:
     assert await course_page(reader) == (["読了", "読了"], "40%")
     assert await standing(db, learner, mini_course) == (2, 40)
 
@@ -152,9 +158,12 @@ async def test_publishing_with_reread_sends_readers_back_to_changed_lessons_only
 
 
 async def test_publishing_without_reread_keeps_every_reading(
-    admin_client: httpx.AsyncClient, reader: httpx.AsyncClient, db: AsyncSession, mini_course: Course,
+    admin_client: httpx.AsyncClient,
+    reader: httpx.AsyncClient,
+    db: AsyncSession,
+    mini_course: Course,
     learner: User,
-) -> None:  # fmt: skip
+) -> None:
     await publish(admin_client, revised(), reread=False)
 
     _first, second = await versions_of(db, mini_course.id)
@@ -179,9 +188,12 @@ async def test_unchanged_lessons_are_never_to_be_reread(
 
 
 async def test_a_completion_never_moves_when_lessons_must_be_reread(
-    admin_client: httpx.AsyncClient, reader: httpx.AsyncClient, db: AsyncSession, mini_course: Course,
+    admin_client: httpx.AsyncClient,
+    reader: httpx.AsyncClient,
+    db: AsyncSession,
+    mini_course: Course,
     learner: User,
-) -> None:  # fmt: skip
+) -> None:
     for slug in ("basics", "responses", None):
         await pass_test(reader, db, mini_course, slug)
     completion = await db.scalar(select(CourseCompletion).where(CourseCompletion.user_id == learner.id))

@@ -50,9 +50,12 @@ def alert(response: httpx.Response) -> str:
 
 
 async def test_an_uploaded_pack_is_a_draft_that_learners_do_not_see(
-    admin_client: httpx.AsyncClient, learner_client: httpx.AsyncClient, db: AsyncSession, mini_course: Course,
+    admin_client: httpx.AsyncClient,
+    learner_client: httpx.AsyncClient,
+    db: AsyncSession,
+    mini_course: Course,
     admin: User,
-) -> None:  # fmt: skip
+) -> None:
     files = edited(revised(), "course.yaml", *RETITLED)
     response = await upload(admin_client, make_zip(files, folder="mini-course/"), note="対応の手順を改訂")
 
@@ -176,9 +179,12 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 
 
 async def test_a_drafts_files_are_private_until_it_is_published(
-    admin_client: httpx.AsyncClient, learner_client: httpx.AsyncClient, signed_in: SignIn, manager: User,
+    admin_client: httpx.AsyncClient,
+    learner_client: httpx.AsyncClient,
+    signed_in: SignIn,
+    manager: User,
     mini_course: Course,
-) -> None:  # fmt: skip
+) -> None:
     files = edited(revised(), RESPONSES_FILE, "## 対応の流れ", "## 対応の流れ\n\n[応対マニュアル(PDF)](handouts/x.pdf)")
     draft_id = await upload_draft(admin_client, files | {"handouts/x.pdf": PDF})
     image, handout = f"/assets/{draft_id}/images/flow.svg", f"/assets/{draft_id}/handouts/x.pdf"
@@ -219,9 +225,12 @@ def history_rows(page: BeautifulSoup) -> list[list[str]]:
 
 
 async def test_publish_and_roll_back_switch_what_learners_see_and_the_history_says_who(
-    admin_client: httpx.AsyncClient, learner_client: httpx.AsyncClient, db: AsyncSession, mini_course: Course,
+    admin_client: httpx.AsyncClient,
+    learner_client: httpx.AsyncClient,
+    db: AsyncSession,
+    mini_course: Course,
     admin: User,
-) -> None:  # fmt: skip
+) -> None:
     draft_id = await upload_draft(admin_client, edited(revised(), "course.yaml", *RETITLED))
 
     published = await admin_client.post(f"/admin/content/versions/{draft_id}/publish")
@@ -238,11 +247,19 @@ async def test_publish_and_roll_back_switch_what_learners_see_and_the_history_sa
     history = parse(await admin_client.get(published.headers["location"]))
     assert text_of(history.select_one("main [role=status]")) == "第2版を公開しました。"
     assert history_rows(history) == [
-        ["第2版", "公開中", f"{format_datetime(second.imported_at)} 管理 花子",
-         f"{format_datetime(second.published_at)} 管理 花子"],
-        ["第1版", "公開済み", f"{format_datetime(first.imported_at)} コマンドライン",
-         f"{format_datetime(first.published_at)} コマンドライン"],
-    ]  # fmt: skip
+        [
+            "第2版",
+            "公開中",
+            f"{format_datetime(second.imported_at)} 管理 花子",
+            f"{format_datetime(second.published_at)} 管理 花子",
+        ],
+        [
+            "第1版",
+            "公開済み",
+            f"{format_datetime(first.imported_at)} コマンドライン",
+            f"{format_datetime(first.published_at)} コマンドライン",
+        ],
+    ]
     rollback_forms = history.select("form[action$='/rollback']")
     assert [form["action"] for form in rollback_forms] == [f"/admin/content/versions/{first.id}/rollback"]
 
@@ -283,8 +300,10 @@ async def test_what_cannot_be_done_to_a_version_is_refused_with_409(
         assert response.status_code == 409, action
         assert alert(response).startswith(message), action
     assert [(v.id, v.published_at is not None) for v in await versions_of(db, mini_course.id)] == [
-        (first_id, True), (second_id, True), (third_id, False)
-    ]  # fmt: skip
+        (first_id, True),
+        (second_id, True),
+        (third_id, False),
+    ]
     assert await current_version_id(db, mini_course) == second_id
 
 
@@ -323,9 +342,13 @@ async def test_discarding_the_only_draft_of_a_new_course_leads_back_to_the_overv
 
 
 async def test_a_publication_that_fails_midway_changes_nothing(
-    signed_in: SignIn, admin: User, learner_client: httpx.AsyncClient, db: AsyncSession, mini_course: Course,
+    signed_in: SignIn,
+    admin: User,
+    learner_client: httpx.AsyncClient,
+    db: AsyncSession,
+    mini_course: Course,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+) -> None:
     admin_client = await signed_in(admin, raise_app_exceptions=False)
     await learner_client.post("/courses/mini-course/lessons/basics/read")  # a learner whose standing is refreshed
     draft_id = await upload_draft(admin_client, revised())

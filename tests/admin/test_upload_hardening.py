@@ -47,8 +47,7 @@ CASES: dict[str, tuple[Callable[[], bytes], tuple[str, str]]] = {
     ),
     "absolute-path": (
         lambda: with_entries((zip_entry("/etc/cron.d/evil"), b"* * * * * root id\n")),
-        ("/etc/cron.d/evil",
-         "絶対パス(/ で始まる名前)は使えません。パックのフォルダの中からの相対パスにしてください"),
+        ("/etc/cron.d/evil", "絶対パス(/ で始まる名前)は使えません。パックのフォルダの中からの相対パスにしてください"),
     ),
     "symlink": (
         lambda: with_entries((zip_entry("images/passwd.svg", mode=stat.S_IFLNK | 0o777), b"/etc/passwd")),
@@ -56,9 +55,11 @@ CASES: dict[str, tuple[Callable[[], bytes], tuple[str, str]]] = {
     ),
     "zip-bomb": (
         lambda: with_entries(("handouts/bomb.pdf", b"%PDF-" + bytes(2_000_000))),
-        ("handouts/bomb.pdf",
-         "圧縮率が異常です(元の大きさが圧縮後の 100 倍を超えます)。細工された ZIP の疑いがあるため読み込みません。"
-         "パックのフォルダを ZIP に圧縮し直してください"),
+        (
+            "handouts/bomb.pdf",
+            "圧縮率が異常です(元の大きさが圧縮後の 100 倍を超えます)。細工された ZIP の疑いがあるため読み込みません。"
+            "パックのフォルダを ZIP に圧縮し直してください",
+        ),
     ),
     "too-many-files": (
         too_many_files,
@@ -66,9 +67,11 @@ CASES: dict[str, tuple[Callable[[], bytes], tuple[str, str]]] = {
     ),
     "not-a-zip": (
         lambda: b"%PDF-1.4\nthis is a PDF, not a course pack\n%%EOF\n",
-        (ARCHIVE,
-         "ZIP ファイルとして読めません(壊れているか、ZIP 以外の形式です)。"
-         "パックのフォルダを ZIP に圧縮し直してください"),
+        (
+            ARCHIVE,
+            "ZIP ファイルとして読めません(壊れているか、ZIP 以外の形式です)。"
+            "パックのフォルダを ZIP に圧縮し直してください",
+        ),
     ),
     "empty-file": (lambda: b"", ("upload", "ファイルを選んでください")),
     "duplicate-names": (
@@ -89,16 +92,21 @@ CASES: dict[str, tuple[Callable[[], bytes], tuple[str, str]]] = {
     ),
     "unknown-question-type": (
         lambda: changed("quizzes/01-basics.yaml", "type: single", "type: essay"),
-        ("quizzes/01-basics.yaml:7",
-         "questions[0]: type「essay」は使えません(使えるのは 'single', 'multiple', 'true_false', 'ordering', "
-         "'scenario')"),
+        (
+            "quizzes/01-basics.yaml:7",
+            "questions[0]: type「essay」は使えません(使えるのは 'single', 'multiple', 'true_false', 'ordering', "
+            "'scenario')",
+        ),
     ),
     "single-without-a-correct-answer": (
-        lambda: changed("quizzes/01-basics.yaml", "text: 要求の妥当性と手段の相当性, correct: true",
-                        "text: 要求の妥当性と手段の相当性"),
+        lambda: changed(
+            "quizzes/01-basics.yaml",
+            "text: 要求の妥当性と手段の相当性, correct: true",
+            "text: 要求の妥当性と手段の相当性",
+        ),
         ("quizzes/01-basics.yaml:7", "questions[0]: single の問題には正解 (correct: true) がちょうど1つ必要です"),
     ),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -93,8 +93,13 @@ def test_every_api_operation_answers_within_its_schema(
                 operation.as_strategy(GenerationMode.NEGATIVE, headers=headers),
             )
 
-            @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, print_blob=True,
-                      suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])  # fmt: skip
+            @settings(
+                max_examples=MAX_EXAMPLES,
+                deadline=None,
+                database=None,
+                print_blob=True,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+            )
             @given(case=cases)
             def check(case: schemathesis.Case) -> None:
                 request = _request(case)

@@ -29,9 +29,14 @@ DUE = datetime(2026, 12, 31, 14, 59, tzinfo=UTC)
 
 async def recurring(db: AsyncSession, org: Org, months: int = 12) -> Assignment:
     assignment = await assignment_service.assign(
-        db, course_id=org.course.id, scope=EVERYTHING, created_by=org.users["admin"], due_at=DUE,
-        department_id=org.departments["第一課"].id, recur_months=months,
-    )  # fmt: skip
+        db,
+        course_id=org.course.id,
+        scope=EVERYTHING,
+        created_by=org.users["admin"],
+        due_at=DUE,
+        department_id=org.departments["第一課"].id,
+        recur_months=months,
+    )
     assignment.opens_at = T0
     await db.commit()
     return assignment
@@ -66,15 +71,20 @@ async def test_a_late_check_catches_up_every_missed_cycle(org: Org, db: AsyncSes
     opened = await open_due_cycles(db, now=datetime(2028, 1, 15, tzinfo=UTC))
     assert [a.opens_at for a in opened] == [datetime(2027, 6, 1, tzinfo=UTC), datetime(2027, 12, 1, tzinfo=UTC)]
     # Counted from the first cycle: the 31st comes back after the 30th of June.
-    assert [a.due_at for a in opened] == [datetime(2027, 6, 30, 14, 59, tzinfo=UTC),
-                                          datetime(2027, 12, 31, 14, 59, tzinfo=UTC)]  # fmt: skip
+    assert [a.due_at for a in opened] == [
+        datetime(2027, 6, 30, 14, 59, tzinfo=UTC),
+        datetime(2027, 12, 31, 14, 59, tzinfo=UTC),
+    ]
 
 
 async def backdate(db: AsyncSession, user_id: int, when: datetime) -> None:
     """Move a learner's whole training to `when`, so the clock can open a later cycle before today."""
     await db.execute(update(CourseCompletion).where(CourseCompletion.user_id == user_id).values(completed_at=when))
-    await db.execute(update(LessonProgress).where(LessonProgress.user_id == user_id)
-                     .values(read_at=when, first_opened_at=when, last_opened_at=when))  # fmt: skip
+    await db.execute(
+        update(LessonProgress)
+        .where(LessonProgress.user_id == user_id)
+        .values(read_at=when, first_opened_at=when, last_opened_at=when)
+    )
     await db.execute(update(Attempt).where(Attempt.user_id == user_id).values(started_at=when, submitted_at=when))
 
 
@@ -85,9 +95,15 @@ async def test_people_who_completed_train_again_and_keep_their_history(org: Org,
     first_opened = add_months(utcnow(), -13)
     await backdate(db, e2.id, first_opened + timedelta(days=3))
     attempts_before = await db.scalar(select(func.count()).select_from(Attempt).where(Attempt.user_id == e2.id))
-    assignment = await assignment_service.assign(db, course_id=org.course.id, scope=EVERYTHING, created_by=None,
-                                                 due_at=first_opened + timedelta(days=30), user_id=e2.id,
-                                                 recur_months=12)  # fmt: skip
+    assignment = await assignment_service.assign(
+        db,
+        course_id=org.course.id,
+        scope=EVERYTHING,
+        created_by=None,
+        due_at=first_opened + timedelta(days=30),
+        user_id=e2.id,
+        recur_months=12,
+    )
     assignment.opens_at = first_opened
     await db.commit()
     await open_due_cycles(db, now=add_months(first_opened, 12) + timedelta(hours=1))
@@ -114,8 +130,13 @@ async def test_people_who_completed_train_again_and_keep_their_history(org: Org,
     reads = (await db.scalars(select(LessonProgress.read_at).where(LessonProgress.user_id == e2.id))).all()
     assert all(read_at is not None for read_at in reads)
     # Both cycles' readings stay on record (the evidence pack lists them), the earlier ones first.
-    readings = (await db.execute(select(LessonReading.lesson_slug, LessonReading.read_at)
-                                 .where(LessonReading.user_id == e2.id).order_by(LessonReading.id))).all()  # fmt: skip
+    readings = (
+        await db.execute(
+            select(LessonReading.lesson_slug, LessonReading.read_at)
+            .where(LessonReading.user_id == e2.id)
+            .order_by(LessonReading.id)
+        )
+    ).all()
     assert [slug for slug, _at in readings] == ["basics", "responses", "basics", "responses"]
     status = await db.scalar(select(CourseStatus).where(CourseStatus.user_id == e2.id))
     assert status is not None and status.completed_at is not None and status.percent == 100
@@ -128,8 +149,9 @@ async def test_a_test_left_open_in_the_last_cycle_is_not_resumed_in_the_new_one(
     left_open = await quiz_service.start_attempt(db, user_id=e2.id, course_id=course.id, quiz=quiz)
     first_opened = add_months(utcnow(), -13)
     await backdate(db, e2.id, first_opened + timedelta(days=3))
-    assignment = await assignment_service.assign(db, course_id=course.id, scope=EVERYTHING, created_by=None,
-                                                 due_at=None, user_id=e2.id, recur_months=12)  # fmt: skip
+    assignment = await assignment_service.assign(
+        db, course_id=course.id, scope=EVERYTHING, created_by=None, due_at=None, user_id=e2.id, recur_months=12
+    )
     assignment.opens_at = first_opened
     await open_due_cycles(db, now=add_months(first_opened, 12) + timedelta(hours=1))
     status = await db.scalar(select(CourseStatus).where(CourseStatus.user_id == e2.id))

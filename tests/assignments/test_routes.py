@@ -16,8 +16,9 @@ async def test_manager_assigns_within_scope_and_learners_see_the_due_date(
     form = BeautifulSoup((await client.get("/manage/assignments")).text, "html.parser")
     options = [o.get_text().strip() for o in form.select("#a-department option")][1:]
     assert options == ["営業部", "第一課"]  # only their own subtree is offered
-    created = await client.post("/manage/assignments", data={
-        "course": org.course.slug, "email": "e1@example.com", "due_date": "2031-03-31"})  # fmt: skip
+    created = await client.post(
+        "/manage/assignments", data={"course": org.course.slug, "email": "e1@example.com", "due_date": "2031-03-31"}
+    )
     assert created.status_code == 303
     due = await db.scalar(select(Enrollment.due_at).where(Enrollment.user_id == org.users["e1"].id))
     assert due is not None and due.year == 2031  # the personal deadline now applies to e1
@@ -30,8 +31,9 @@ async def test_manager_assigns_within_scope_and_learners_see_the_due_date(
 async def test_manager_cannot_assign_outside_scope(client: httpx.AsyncClient, db: AsyncSession, org: Org) -> None:
     await sign_in(client, "manager.a@example.com")
     before = len((await db.scalars(select(Assignment))).all())
-    outside = await client.post("/manage/assignments", data={
-        "course": org.course.slug, "department_id": str(org.departments["店舗部"].id)})  # fmt: skip
+    outside = await client.post(
+        "/manage/assignments", data={"course": org.course.slug, "department_id": str(org.departments["店舗部"].id)}
+    )
     assert outside.status_code == 404
     person = await client.post("/manage/assignments", data={"course": org.course.slug, "email": "e4@example.com"})
     assert person.status_code == 404

@@ -84,14 +84,19 @@ async def test_reread_covers_changed_lessons_that_existed_and_carries_forward(
     # the new lesson needs a first reading anyway; it is not a re-reading
     assert (second.reread_slugs, second.reread_since) == (["responses"], {"responses": 2})
 
-    third = await publish(db, edited(with_new_lesson(revised()), "lessons/01-basics.md", "## 定義", "## 定義と例"),
-                          reread=True)  # fmt: skip
+    third = await publish(
+        db, edited(with_new_lesson(revised()), "lessons/01-basics.md", "## 定義", "## 定義と例"), reread=True
+    )
     assert (third.reread_slugs, third.reread_since) == (["basics"], {"responses": 2, "basics": 3})
 
     # a lesson that is removed takes its requirement with it
     course_yaml = "  - slug: responses\n    file: lessons/02-responses.md\n    quiz: quizzes/02-responses.yaml\n"
-    files = edited(edited(with_new_lesson(revised()), "lessons/01-basics.md", "## 定義", "## 定義と例"),
-                   "course.yaml", course_yaml, "")  # fmt: skip
+    files = edited(
+        edited(with_new_lesson(revised()), "lessons/01-basics.md", "## 定義", "## 定義と例"),
+        "course.yaml",
+        course_yaml,
+        "",
+    )
     files = edited(files, "course.yaml", "  draw: 4", "  draw: 3")
     fourth = await publish(db, files, reread=False)
     assert (fourth.reread_slugs, fourth.reread_since) == ([], {"basics": 3})

@@ -8,12 +8,16 @@ from bench.driver import answer_form, percentile
 
 
 def run(lesson_ratio: float, lesson_p95: float, *, acked: int = 100, stored: int = 100, errors: int = 0) -> dict:
-    return {"runs": {"sqlite": {
-        "ratios": {"lesson page / B3": lesson_ratio},
-        "lesson_page": {"p95_ms": lesson_p95, "errors": errors},
-        "submissions": {"p95_ms": 9999.0, "errors": 0},
-        "rush": {"acknowledged_submissions": acked, "stored_submissions": stored, "errors": 0},
-    }}}  # fmt: skip
+    return {
+        "runs": {
+            "sqlite": {
+                "ratios": {"lesson page / B3": lesson_ratio},
+                "lesson_page": {"p95_ms": lesson_p95, "errors": errors},
+                "submissions": {"p95_ms": 9999.0, "errors": 0},
+                "rush": {"acknowledged_submissions": acked, "stored_submissions": stored, "errors": 0},
+            }
+        }
+    }
 
 
 def test_a_drop_beyond_the_margin_is_a_regression_and_within_it_is_not() -> None:
@@ -54,5 +58,9 @@ def test_answer_sheet_answers_every_question_as_the_page_offers_it() -> None:
     <input type="checkbox" name="q.b.answer" value="m"> <input type="checkbox" name="q.b.answer" value="n">
     <select id="o-c-1" name="q.c.position-s1"></select><select id="o-c-2" name="q.c.position-s2"></select>
     """
-    assert answer_form(page) == [("q.a.answer", "x"), ("q.b.answer", "m"), ("q.c.position-s1", "1"),
-                                 ("q.c.position-s2", "2")]  # fmt: skip
+    assert answer_form(page) == [
+        ("q.a.answer", "x"),
+        ("q.b.answer", "m"),
+        ("q.c.position-s1", "1"),
+        ("q.c.position-s2", "2"),
+    ]

@@ -55,38 +55,89 @@ def test_yaml_syntax_error_reports_the_line(pack: Path) -> None:
 @pytest.mark.parametrize(
     ("file", "old", "new", "expected"),
     [
-        ("course.yaml", "file: lessons/02-responses.md", "file: lessons/99-missing.md",
-         "course.yaml:9: lessons/99-missing.md が見つかりません"),
-        ("course.yaml", "slug: mini-course", "slug: Mini Course",
-         "course.yaml:1: slug: 形式が正しくありません(半角英小文字・数字・- で書いてください)"),
-        ("course.yaml", "title: テスト用ミニコース", "titel: テスト用ミニコース",
-         "course.yaml:1: title: 必須の項目がありません"),
-        ("course.yaml", "  draw: 4", "  draw: 40",
-         "course.yaml:16: final_test.draw (40) が全レッスンの問題数 (6) を超えています"),
-        ("lessons/01-basics.md", "minutes: 5", "minutes: many",
-         "lessons/01-basics.md:4: minutes: 整数にしてください"),
-        ("lessons/01-basics.md", "{{ law_effective_date }}", "{{ law_date }}",
-         "lessons/01-basics.md: 変数 {{ law_date }} が course.yaml の variables にありません"),
-        ("lessons/01-basics.md", "!!! point", "!!! danger",
-         "lessons/01-basics.md: 囲み「danger」は使えません(使えるのは point, caution, case)"),
-        ("lessons/01-basics.md", "## 定義", "# 定義",
-         "lessons/01-basics.md:7: 見出しは ## から始めてください(# はページの題名に使われます)"),
-        ("lessons/01-basics.md", "![対応の流れ](images/flow.svg)", "![対応の流れ](images/nope.svg)",
-         "lessons/01-basics.md: 画像 images/nope.svg が見つかりません"),
-        ("lessons/01-basics.md", "![対応の流れ](images/flow.svg)", "![](images/flow.svg)",
-         "lessons/01-basics.md: 画像 images/flow.svg に代替テキスト ![説明](…) がありません"),
-        ("quizzes/01-basics.yaml", "misconception: customer-is-god, feedback", "misconception: no-such-thing, feedback",
-         "quizzes/01-basics.yaml:7: b-single: 誤解「no-such-thing」が course.yaml の misconceptions にありません"),
-        ("quizzes/01-basics.yaml", "type: single", "type: essay",
-         "quizzes/01-basics.yaml:7: questions[0]: type「essay」は使えません(使えるのは 'single', 'multiple', "
-         "'true_false', 'ordering', 'scenario')"),
-        ("quizzes/02-responses.yaml", "id: r-scenario", "id: b-single",
-         "quizzes/02-responses.yaml:16: 問題 id「b-single」は quizzes/01-basics.yaml でも使われています"),
-        ("quizzes/02-responses.yaml", "rating: best,", "rating: great,",
-         "quizzes/02-responses.yaml:22: questions[1].responses[0].rating: 'best', 'acceptable', 'risky' or 'harmful' "
-         "のいずれかにしてください"),
+        (
+            "course.yaml",
+            "file: lessons/02-responses.md",
+            "file: lessons/99-missing.md",
+            "course.yaml:9: lessons/99-missing.md が見つかりません",
+        ),
+        (
+            "course.yaml",
+            "slug: mini-course",
+            "slug: Mini Course",
+            "course.yaml:1: slug: 形式が正しくありません(半角英小文字・数字・- で書いてください)",
+        ),
+        (
+            "course.yaml",
+            "title: テスト用ミニコース",
+            "titel: テスト用ミニコース",
+            "course.yaml:1: title: 必須の項目がありません",
+        ),
+        (
+            "course.yaml",
+            "  draw: 4",
+            "  draw: 40",
+            "course.yaml:16: final_test.draw (40) が全レッスンの問題数 (6) を超えています",
+        ),
+        ("lessons/01-basics.md", "minutes: 5", "minutes: many", "lessons/01-basics.md:4: minutes: 整数にしてください"),
+        (
+            "lessons/01-basics.md",
+            "{{ law_effective_date }}",
+            "{{ law_date }}",
+            "lessons/01-basics.md: 変数 {{ law_date }} が course.yaml の variables にありません",
+        ),
+        (
+            "lessons/01-basics.md",
+            "!!! point",
+            "!!! danger",
+            "lessons/01-basics.md: 囲み「danger」は使えません(使えるのは point, caution, case)",
+        ),
+        (
+            "lessons/01-basics.md",
+            "## 定義",
+            "# 定義",
+            "lessons/01-basics.md:7: 見出しは ## から始めてください(# はページの題名に使われます)",
+        ),
+        (
+            "lessons/01-basics.md",
+            "![対応の流れ](images/flow.svg)",
+            "![対応の流れ](images/nope.svg)",
+            "lessons/01-basics.md: 画像 images/nope.svg が見つかりません",
+        ),
+        (
+            "lessons/01-basics.md",
+            "![対応の流れ](images/flow.svg)",
+            "![](images/flow.svg)",
+            "lessons/01-basics.md: 画像 images/flow.svg に代替テキスト ![説明](…) がありません",
+        ),
+        (
+            "quizzes/01-basics.yaml",
+            "misconception: customer-is-god, feedback",
+            "misconception: no-such-thing, feedback",
+            "quizzes/01-basics.yaml:7: b-single: 誤解「no-such-thing」が course.yaml の misconceptions にありません",
+        ),
+        (
+            "quizzes/01-basics.yaml",
+            "type: single",
+            "type: essay",
+            "quizzes/01-basics.yaml:7: questions[0]: type「essay」は使えません(使えるのは 'single', 'multiple', "
+            "'true_false', 'ordering', 'scenario')",
+        ),
+        (
+            "quizzes/02-responses.yaml",
+            "id: r-scenario",
+            "id: b-single",
+            "quizzes/02-responses.yaml:16: 問題 id「b-single」は quizzes/01-basics.yaml でも使われています",
+        ),
+        (
+            "quizzes/02-responses.yaml",
+            "rating: best,",
+            "rating: great,",
+            "quizzes/02-responses.yaml:22: questions[1].responses[0].rating: "
+            "'best', 'acceptable', 'risky' or 'harmful' のいずれかにしてください",
+        ),
     ],
-)  # fmt: skip
+)
 def test_each_problem_is_named_precisely(pack: Path, file: str, old: str, new: str, expected: str) -> None:
     replace(pack / file, old, new)
     assert expected in errors_of(pack)

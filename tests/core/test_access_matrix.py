@@ -23,33 +23,55 @@ from tests.conftest import make_user, sign_in
 
 PUBLIC, SIGNED_IN, MANAGER, ADMIN, API = "public", "signed in", "manager", "admin", "api"
 RULES = {
-    ("GET", "/"): PUBLIC, ("GET", "/healthz"): PUBLIC, ("GET", "/api/openapi.json"): PUBLIC,
-    ("GET", "/login"): PUBLIC, ("POST", "/login"): PUBLIC, ("POST", "/logout"): PUBLIC,
-    ("GET", "/password/{token}"): PUBLIC, ("POST", "/password/{token}"): PUBLIC,
-    ("GET", "/my"): SIGNED_IN, ("GET", "/assets/{version_id}/{path:path}"): SIGNED_IN,
-    ("GET", "/account/tokens"): MANAGER, ("POST", "/account/tokens"): MANAGER,
+    ("GET", "/"): PUBLIC,
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/api/openapi.json"): PUBLIC,
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("POST", "/logout"): PUBLIC,
+    ("GET", "/password/{token}"): PUBLIC,
+    ("POST", "/password/{token}"): PUBLIC,
+    ("GET", "/my"): SIGNED_IN,
+    ("GET", "/assets/{version_id}/{path:path}"): SIGNED_IN,
+    ("GET", "/account/tokens"): MANAGER,
+    ("POST", "/account/tokens"): MANAGER,
     ("POST", "/account/tokens/{token_id}/revoke"): MANAGER,
-    ("GET", "/courses/{course_slug}"): SIGNED_IN, ("GET", "/courses/{course_slug}/final-test"): SIGNED_IN,
+    ("GET", "/courses/{course_slug}"): SIGNED_IN,
+    ("GET", "/courses/{course_slug}/final-test"): SIGNED_IN,
     ("GET", "/courses/{course_slug}/lessons/{lesson_slug}"): SIGNED_IN,
     ("POST", "/courses/{course_slug}/lessons/{lesson_slug}/heartbeat"): SIGNED_IN,
     ("POST", "/courses/{course_slug}/lessons/{lesson_slug}/read"): SIGNED_IN,
     ("GET", "/courses/{course_slug}/lessons/{lesson_slug}/test"): SIGNED_IN,
-    ("POST", "/quizzes/{quiz_id}/attempts"): SIGNED_IN, ("GET", "/attempts/{attempt_id}"): SIGNED_IN,
+    ("POST", "/quizzes/{quiz_id}/attempts"): SIGNED_IN,
+    ("GET", "/attempts/{attempt_id}"): SIGNED_IN,
     ("POST", "/attempts/{attempt_id}/answers/{question_id}"): SIGNED_IN,
     ("POST", "/attempts/{attempt_id}/submit"): SIGNED_IN,
-    ("GET", "/dashboard"): MANAGER, ("GET", "/dashboard/attempts/{attempt_id}"): MANAGER,
-    ("GET", "/dashboard/employees/{user_id}"): MANAGER, ("GET", "/dashboard/export.csv"): MANAGER,
-    ("POST", "/dashboard/remind"): MANAGER, ("GET", "/manage/assignments"): MANAGER,
-    ("POST", "/manage/assignments"): MANAGER, ("POST", "/manage/assignments/{assignment_id}/stop-recurrence"): MANAGER,
-    ("GET", "/verify"): PUBLIC, ("GET", "/my/certificates"): SIGNED_IN,
-    ("GET", "/my/certificates/{certificate_id}/pdf"): SIGNED_IN, ("GET", "/manage/certificates"): MANAGER,
-    ("GET", "/documents/{kind_key}"): SIGNED_IN, ("POST", "/documents/{kind_key}/acknowledge"): SIGNED_IN,
-    ("GET", "/documents/{kind_key}/pdf"): SIGNED_IN, ("GET", "/manage/evidence"): MANAGER,
-    **{("GET", f"/manage/evidence/{kind}/{{{key}}}.{ext}"): MANAGER
-       for kind, key in (("departments", "department_id"), ("employees", "user_id")) for ext in ("csv", "pdf")},
-    **{("GET", f"/api/v1/{name}"): API for name in ("courses", "departments", "employees", "items",
-                                                    "misconceptions", "summary")},
-}  # fmt: skip
+    ("GET", "/dashboard"): MANAGER,
+    ("GET", "/dashboard/attempts/{attempt_id}"): MANAGER,
+    ("GET", "/dashboard/employees/{user_id}"): MANAGER,
+    ("GET", "/dashboard/export.csv"): MANAGER,
+    ("POST", "/dashboard/remind"): MANAGER,
+    ("GET", "/manage/assignments"): MANAGER,
+    ("POST", "/manage/assignments"): MANAGER,
+    ("POST", "/manage/assignments/{assignment_id}/stop-recurrence"): MANAGER,
+    ("GET", "/verify"): PUBLIC,
+    ("GET", "/my/certificates"): SIGNED_IN,
+    ("GET", "/my/certificates/{certificate_id}/pdf"): SIGNED_IN,
+    ("GET", "/manage/certificates"): MANAGER,
+    ("GET", "/documents/{kind_key}"): SIGNED_IN,
+    ("POST", "/documents/{kind_key}/acknowledge"): SIGNED_IN,
+    ("GET", "/documents/{kind_key}/pdf"): SIGNED_IN,
+    ("GET", "/manage/evidence"): MANAGER,
+    **{
+        ("GET", f"/manage/evidence/{kind}/{{{key}}}.{ext}"): MANAGER
+        for kind, key in (("departments", "department_id"), ("employees", "user_id"))
+        for ext in ("csv", "pdf")
+    },
+    **{
+        ("GET", f"/api/v1/{name}"): API
+        for name in ("courses", "departments", "employees", "items", "misconceptions", "summary")
+    },
+}
 PATH_PARAMETER = re.compile(r"\{[^}]+\}")
 
 
@@ -67,10 +89,11 @@ def rule_of(method: str, path: str) -> str:
 
 
 ROUTES = sorted(
-    route_table(create_app(Settings(env=Environment.TEST, database_url="sqlite+aiosqlite:///:memory:",
-                                    secret_key="t" * 48))),
+    route_table(
+        create_app(Settings(env=Environment.TEST, database_url="sqlite+aiosqlite:///:memory:", secret_key="t" * 48))
+    ),
     key=lambda item: (item[1], item[0]),
-)  # fmt: skip
+)
 
 
 def test_every_route_has_a_rule() -> None:

@@ -22,8 +22,10 @@ async def _snapshot(url: str) -> dict[str, object]:
     engine = create_async_engine(url)
     try:
         async with engine.connect() as connection:
-            counts = {table.name: await connection.scalar(select(func.count()).select_from(table))
-                      for table in Base.metadata.sorted_tables}  # fmt: skip
+            counts = {
+                table.name: await connection.scalar(select(func.count()).select_from(table))
+                for table in Base.metadata.sorted_tables
+            }
             users = (await connection.execute(text("SELECT email, role, is_active FROM users ORDER BY id"))).all()
             scores = (await connection.execute(text("SELECT score FROM attempts ORDER BY id"))).all()
     finally:

@@ -95,13 +95,35 @@ class Cluster:
         assert done.returncode == 0 or not check, f"{program} failed:\n{done.stdout}\n{done.stderr}"
 
     def init(self) -> None:
-        self._run("initdb", "-D", str(self.directory / "data"), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                  "--no-locale", "--no-sync")  # fmt: skip
+        self._run(
+            "initdb",
+            "-D",
+            str(self.directory / "data"),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-locale",
+            "--no-sync",
+        )
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1"
-        self._run("pg_ctl", "-D", str(self.directory / "data"), "-l", str(self.directory / "postgres.log"),
-                  "-o", options, "-w", "-t", "30", "start")  # fmt: skip
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.directory / "data"),
+            "-l",
+            str(self.directory / "postgres.log"),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "30",
+            "start",
+        )
 
     def stop(self, mode: str = "fast", *, check: bool = True) -> None:
         self._run("pg_ctl", "-D", str(self.directory / "data"), "-m", mode, "-w", "-t", "30", "stop", check=check)
@@ -110,8 +132,9 @@ class Cluster:
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Cluster]:
     if not REQUIRED and not os.environ.get("LMS_TEST_DATABASE_URL", "").startswith("postgresql"):
-        pytest.skip("runs in the PostgreSQL pass (LMS_TEST_DATABASE_URL=postgresql+asyncpg://…) "
-                    "or with LMS_REQUIRE_PG_OUTAGE=1")  # fmt: skip
+        pytest.skip(
+            "runs in the PostgreSQL pass (LMS_TEST_DATABASE_URL=postgresql+asyncpg://…) or with LMS_REQUIRE_PG_OUTAGE=1"
+        )
     bindir = _postgres_bindir()
     # Not under pytest's tmp_path: its parents are private to root, and the postgres user must reach the directory.
     directory = Path(tempfile.mkdtemp(prefix="lms-pg-outage-"))
@@ -123,8 +146,14 @@ def cluster() -> Iterator[Cluster]:
         instance.start()
         env = {**os.environ, "LMS_DATABASE_URL": instance.url}
         for command in (["db", "upgrade"], ["content", "import", "content/kasuhara-basics"]):
-            subprocess.run([sys.executable, "-m", "app.cli", *command], cwd=ROOT, env=env, check=True,
-                           capture_output=True, timeout=120)  # fmt: skip
+            subprocess.run(
+                [sys.executable, "-m", "app.cli", *command],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                capture_output=True,
+                timeout=120,
+            )
         yield instance
     finally:
         instance.stop("immediate", check=False)
@@ -141,8 +170,13 @@ class Server:
 @pytest.fixture(scope="module")
 def server(cluster: Cluster) -> Iterator[Server]:
     """The real app, as in production, against the private cluster."""
-    env = {**os.environ, "LMS_DATABASE_URL": cluster.url, "LMS_SECRET_KEY": "o" * 48, "LMS_ENV": "production",
-           "LMS_LOG_LEVEL": "warning"}  # fmt: skip
+    env = {
+        **os.environ,
+        "LMS_DATABASE_URL": cluster.url,
+        "LMS_SECRET_KEY": "o" * 48,
+        "LMS_ENV": "production",
+        "LMS_LOG_LEVEL": "warning",
+    }
     env.pop("LMS_TEST_DATABASE_URL", None)
     port = free_port()
     log = cluster.directory / "server.log"
@@ -157,10 +191,12 @@ async def _seed_learners(url: str, count: int) -> tuple[list[str], list[int]]:
         course, version = await content_service.get_course(session, slug="kasuhara-basics")
         emails = [f"learner{n}@example.com" for n in range(count)]
         for email in emails:
-            user = await auth_service.create_user(session, email=email, password=PASSWORD,
-                                                  display_name="受講 太郎", role=Role.LEARNER)  # fmt: skip
-            await assignment_service.assign(session, course_id=course.id, scope=EVERYTHING, created_by=None,
-                                            due_at=None, user_id=user.id)  # fmt: skip
+            user = await auth_service.create_user(
+                session, email=email, password=PASSWORD, display_name="受講 太郎", role=Role.LEARNER
+            )
+            await assignment_service.assign(
+                session, course_id=course.id, scope=EVERYTHING, created_by=None, due_at=None, user_id=user.id
+            )
         quizzes = await quiz_service.quizzes_of_version(session, version_id=version.id)
         await session.commit()
     await engine.dispose()
@@ -247,15 +283,19 @@ async def _slow_commit(url: str, attempt_id: int) -> None:
     surely begins while the request that submits it is committing."""
     engine = create_async_engine(url)
     async with engine.begin() as connection:
-        await connection.execute(text(
-            "CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS "
-            "$$ BEGIN PERFORM pg_sleep(30); RETURN NULL; END $$"
-        ))  # fmt: skip
-        await connection.execute(text(
-            "CREATE CONSTRAINT TRIGGER slow_commit AFTER UPDATE ON attempts DEFERRABLE INITIALLY DEFERRED "
-            f"FOR EACH ROW WHEN (NEW.id = {attempt_id} AND OLD.submitted_at IS NULL "
-            "AND NEW.submitted_at IS NOT NULL) EXECUTE FUNCTION slow_commit()"
-        ))  # fmt: skip
+        await connection.execute(
+            text(
+                "CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN PERFORM pg_sleep(30); RETURN NULL; END $$"
+            )
+        )
+        await connection.execute(
+            text(
+                "CREATE CONSTRAINT TRIGGER slow_commit AFTER UPDATE ON attempts DEFERRABLE INITIALLY DEFERRED "
+                f"FOR EACH ROW WHEN (NEW.id = {attempt_id} AND OLD.submitted_at IS NULL "
+                "AND NEW.submitted_at IS NOT NULL) EXECUTE FUNCTION slow_commit()"
+            )
+        )
     await engine.dispose()
 
 
@@ -322,8 +362,14 @@ class OutageReport:
     probes: int
 
 
-async def _outage(server: Server, cluster: Cluster, slow: httpx.AsyncClient, crowd: list[httpx.AsyncClient],
-                  quiz_ids: list[int], ledger: Ledger) -> OutageReport:  # fmt: skip
+async def _outage(
+    server: Server,
+    cluster: Cluster,
+    slow: httpx.AsyncClient,
+    crowd: list[httpx.AsyncClient],
+    quiz_ids: list[int],
+    ledger: Ledger,
+) -> OutageReport:
     """Load, then the database stops (mid-commit for one submission) and starts again; the learners keep going."""
     await asyncio.sleep(3)
     assert len(ledger.acknowledged) >= 10, ledger
@@ -359,8 +405,13 @@ async def _outage(server: Server, cluster: Cluster, slow: httpx.AsyncClient, cro
     recovered_after = time.monotonic() - started_at
     acknowledged_until_recovery = len(ledger.acknowledged)
     await asyncio.sleep(2)
-    return OutageReport(slow_attempt=slow_attempt, stopped_at=stopped_at, recovered_after=recovered_after,
-                        acknowledged_until_recovery=acknowledged_until_recovery, probes=probes)  # fmt: skip
+    return OutageReport(
+        slow_attempt=slow_attempt,
+        stopped_at=stopped_at,
+        recovered_after=recovered_after,
+        acknowledged_until_recovery=acknowledged_until_recovery,
+        probes=probes,
+    )
 
 
 @pytest.mark.parametrize(
@@ -376,8 +427,12 @@ def test_sqlstates_of_an_unavailable_server_count_as_unavailable() -> None:
     import asyncpg
 
     errors = asyncpg.exceptions
-    for down in (errors.AdminShutdownError, errors.CannotConnectNowError, errors.ConnectionDoesNotExistError,
-                 errors.TooManyConnectionsError):  # fmt: skip
+    for down in (
+        errors.AdminShutdownError,
+        errors.CannotConnectNowError,
+        errors.ConnectionDoesNotExistError,
+        errors.TooManyConnectionsError,
+    ):
         assert is_unavailable(down("down")), down
     for wrong in (errors.UniqueViolationError, errors.UndefinedTableError, errors.DataError):
         assert not is_unavailable(wrong("bad query")), wrong

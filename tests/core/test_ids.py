@@ -7,9 +7,21 @@ from app.core.ids import MAX_ID, MAX_PAGE, page_number, parse_id
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("12", 12), (" 7 ", 7), ("0", 0), (str(MAX_ID), MAX_ID), ("٣", 3), ("", None), ("abc", None), ("-1", None),
-     ("²", None), ("1.5", None), (str(MAX_ID + 1), None), ("9" * 5000, None)],
-)  # fmt: skip
+    [
+        ("12", 12),
+        (" 7 ", 7),
+        ("0", 0),
+        (str(MAX_ID), MAX_ID),
+        ("٣", 3),
+        ("", None),
+        ("abc", None),
+        ("-1", None),
+        ("²", None),
+        ("1.5", None),
+        (str(MAX_ID + 1), None),
+        ("9" * 5000, None),
+    ],
+)
 def test_parse_id_accepts_only_ids_the_database_can_hold(text: str, expected: int | None) -> None:
     assert parse_id(text) == expected
 

@@ -48,8 +48,9 @@ async def test_downgrade_to_base_and_upgrade_again(database_url: str) -> None:
 
 
 async def test_app_on_an_unmigrated_database_says_which_command_to_run(tmp_path: Path) -> None:
-    settings = Settings(env=Environment.TEST, database_url=f"sqlite+aiosqlite:///{tmp_path / 'empty.sqlite3'}",
-                        secret_key="s" * 40)  # fmt: skip
+    settings = Settings(
+        env=Environment.TEST, database_url=f"sqlite+aiosqlite:///{tmp_path / 'empty.sqlite3'}", secret_key="s" * 40
+    )
     app = create_app(settings)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
         page = await client.get("/login")
@@ -83,34 +84,85 @@ async def test_0007_numbers_the_attempts_already_taken_in_the_order_they_were_st
     engine = create_async_engine(database_url)
     try:
         async with engine.begin() as connection:
-            learners = [await _insert(connection, "users", email=f"{name}@example.com", display_name=name,
-                                      password_hash="!", role="learner", is_active=True, created_at=at)
-                        for name in ("a", "b")]  # fmt: skip
+            learners = [
+                await _insert(
+                    connection,
+                    "users",
+                    email=f"{name}@example.com",
+                    display_name=name,
+                    password_hash="!",
+                    role="learner",
+                    is_active=True,
+                    created_at=at,
+                )
+                for name in ("a", "b")
+            ]
             course = await _insert(connection, "courses", slug="c")
-            versions = [await _insert(connection, "course_versions", course_id=course, number=number, title="t",
-                                      description="", completion="{}", misconceptions="{}", source_hash=str(number),
-                                      imported_at=at, note="", reread_slugs="[]", reread_since="{}")
-                        for number in (1, 2)]  # fmt: skip
+            versions = [
+                await _insert(
+                    connection,
+                    "course_versions",
+                    course_id=course,
+                    number=number,
+                    title="t",
+                    description="",
+                    completion="{}",
+                    misconceptions="{}",
+                    source_hash=str(number),
+                    imported_at=at,
+                    note="",
+                    reread_slugs="[]",
+                    reread_since="{}",
+                )
+                for number in (1, 2)
+            ]
 
             async def quiz(version: int, slug: str | None) -> int:
-                return await _insert(connection, "quizzes", version_id=version, lesson_slug=slug, title="q",
-                                     pass_mark=80, max_attempts=0, shuffle_questions=False, shuffle_choices=False,
-                                     partial_credit=False, questions="[]")  # fmt: skip
+                return await _insert(
+                    connection,
+                    "quizzes",
+                    version_id=version,
+                    lesson_slug=slug,
+                    title="q",
+                    pass_mark=80,
+                    max_attempts=0,
+                    shuffle_questions=False,
+                    shuffle_choices=False,
+                    partial_credit=False,
+                    questions="[]",
+                )
 
-            basics_v1, basics_v2, final = await quiz(versions[0], "basics"), await quiz(versions[1], "basics"), \
-                await quiz(versions[0], None)  # fmt: skip
+            basics_v1, basics_v2, final = (
+                await quiz(versions[0], "basics"),
+                await quiz(versions[1], "basics"),
+                await quiz(versions[0], None),
+            )
             expected: dict[int, int] = {}
             for learner, quiz_id, hours, number in [
-                (learners[0], basics_v1, 3, 4), (learners[0], basics_v1, 1, 1), (learners[0], basics_v1, 2, 2),
-                (learners[0], basics_v1, 2, 3), (learners[0], basics_v2, 4, 5),  # same start: by id; across versions
-                (learners[0], final, 2, 2), (learners[0], final, 1, 1), (learners[1], basics_v1, 5, 1),
-            ]:  # fmt: skip
+                (learners[0], basics_v1, 3, 4),
+                (learners[0], basics_v1, 1, 1),
+                (learners[0], basics_v1, 2, 2),
+                (learners[0], basics_v1, 2, 3),
+                (learners[0], basics_v2, 4, 5),  # same start: by id; across versions
+                (learners[0], final, 2, 2),
+                (learners[0], final, 1, 1),
+                (learners[1], basics_v1, 5, 1),
+            ]:
                 slug = None if quiz_id == final else "basics"
-                attempt = await _insert(connection, "attempts", user_id=learner, quiz_id=quiz_id, course_id=course,
-                                        lesson_slug=slug, seed=1, paper="[]",
-                                        started_at=at + timedelta(hours=hours))  # fmt: skip
-                await _insert(connection, "attempt_answers", attempt_id=attempt, question_id="q1", answer="null",
-                              answered_at=at)  # fmt: skip
+                attempt = await _insert(
+                    connection,
+                    "attempts",
+                    user_id=learner,
+                    quiz_id=quiz_id,
+                    course_id=course,
+                    lesson_slug=slug,
+                    seed=1,
+                    paper="[]",
+                    started_at=at + timedelta(hours=hours),
+                )
+                await _insert(
+                    connection, "attempt_answers", attempt_id=attempt, question_id="q1", answer="null", answered_at=at
+                )
                 expected[attempt] = number
 
         await asyncio.to_thread(migrate.upgrade, database_url, "0007")
@@ -137,14 +189,27 @@ async def test_upgrading_an_existing_database_keeps_the_rows_of_rebuilt_tables(d
     engine = create_async_engine(database_url)
     try:
         async with engine.begin() as connection:
-            learner = await _insert(connection, "users", email="kept@example.com", display_name="残る 人",
-                                    password_hash="!", role="learner", is_active=True, created_at=at)  # fmt: skip
-            await connection.execute(sa.text(
-                "INSERT INTO user_sessions (token_hash, user_id, created_at, last_seen_at) VALUES ('h', :u, :t, :t)"
-            ), {"u": learner, "t": at.replace(tzinfo=None)})  # fmt: skip
+            learner = await _insert(
+                connection,
+                "users",
+                email="kept@example.com",
+                display_name="残る 人",
+                password_hash="!",
+                role="learner",
+                is_active=True,
+                created_at=at,
+            )
+            await connection.execute(
+                sa.text(
+                    "INSERT INTO user_sessions (token_hash, user_id, created_at, last_seen_at) VALUES ('h', :u, :t, :t)"
+                ),
+                {"u": learner, "t": at.replace(tzinfo=None)},
+            )
             course = await _insert(connection, "courses", slug="c")
-            await connection.execute(sa.text("INSERT INTO enrollments (user_id, course_id, assigned_at) "
-                                             "VALUES (:u, :c, :t)"), {"u": learner, "c": course, "t": at})  # fmt: skip
+            await connection.execute(
+                sa.text("INSERT INTO enrollments (user_id, course_id, assigned_at) VALUES (:u, :c, :t)"),
+                {"u": learner, "c": course, "t": at},
+            )
         await asyncio.to_thread(migrate.upgrade, database_url)
         async with engine.connect() as connection:
             for table in ("users", "user_sessions", "enrollments"):
@@ -162,25 +227,51 @@ async def test_0008_issues_certificates_for_completions_made_before_certificates
     engine = create_async_engine(database_url)
     try:
         async with engine.begin() as connection:
-            learner = await _insert(connection, "users", email="done@example.com", display_name="修了 済子",
-                                    password_hash="!", role="learner", is_active=True, created_at=at)  # fmt: skip
+            learner = await _insert(
+                connection,
+                "users",
+                email="done@example.com",
+                display_name="修了 済子",
+                password_hash="!",
+                role="learner",
+                is_active=True,
+                created_at=at,
+            )
             course = await _insert(connection, "courses", slug="c")
-            version = await _insert(connection, "course_versions", course_id=course, number=3, title="研修",
-                                    description="", completion="{}", misconceptions="{}", source_hash="h",
-                                    imported_at=at, note="", reread_slugs="[]", reread_since="{}")  # fmt: skip
-            await _insert(connection, "course_completions", user_id=learner, course_id=course, version_id=version,
-                          completed_at=at)  # fmt: skip
+            version = await _insert(
+                connection,
+                "course_versions",
+                course_id=course,
+                number=3,
+                title="研修",
+                description="",
+                completion="{}",
+                misconceptions="{}",
+                source_hash="h",
+                imported_at=at,
+                note="",
+                reread_slugs="[]",
+                reread_since="{}",
+            )
+            await _insert(
+                connection, "course_completions", user_id=learner, course_id=course, version_id=version, completed_at=at
+            )
         await asyncio.to_thread(migrate.upgrade, database_url, "0008")
         async with engine.connect() as connection:
-            rows = (await connection.execute(sa.text(
-                "SELECT code, user_id, holder_name, course_title, version_number, expires_at FROM certificates"
-            ))).all()  # fmt: skip
+            rows = (
+                await connection.execute(
+                    sa.text(
+                        "SELECT code, user_id, holder_name, course_title, version_number, expires_at FROM certificates"
+                    )
+                )
+            ).all()
             assert [(r.user_id, r.holder_name, r.course_title, r.version_number, r.expires_at) for r in rows] == [
                 (learner, "修了 済子", "研修", 3, None)
             ]
             assert codes.check(rows[0].code) is codes.CodeCheck.WELL_FORMED
-            completed = await connection.scalar(sa.select(sa.column("completed_at", UTCDateTime())).select_from(
-                sa.table("certificates")))  # fmt: skip
+            completed = await connection.scalar(
+                sa.select(sa.column("completed_at", UTCDateTime())).select_from(sa.table("certificates"))
+            )
             assert completed == at
     finally:
         await engine.dispose()

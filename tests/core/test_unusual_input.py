@@ -21,10 +21,15 @@ async def test_dashboard_filter_forms_left_at_everything_show_the_dashboard(
 
 @pytest.mark.parametrize(
     "path",
-    ["/admin/audit?actor=%C2%B2", "/admin/audit?actor=99999999999999999999", "/admin/audit?since=0001-01-01",
-     "/admin/audit?until=9999-12-31", "/admin/audit?page=99999999999999999999",
-     "/admin/users?page=99999999999999999999"],
-)  # fmt: skip
+    [
+        "/admin/audit?actor=%C2%B2",
+        "/admin/audit?actor=99999999999999999999",
+        "/admin/audit?since=0001-01-01",
+        "/admin/audit?until=9999-12-31",
+        "/admin/audit?page=99999999999999999999",
+        "/admin/users?page=99999999999999999999",
+    ],
+)
 async def test_admin_filters_ignore_what_cannot_be_an_id_or_a_day(
     client: httpx.AsyncClient, org: Org, path: str
 ) -> None:
@@ -50,10 +55,14 @@ async def test_dashboard_refuses_values_the_database_cannot_compare(
 
 @pytest.mark.parametrize(
     ("method", "path", "form"),
-    [("GET", "/admin/users/99999999999999999999", None), ("GET", "/dashboard/employees/99999999999999999999", None),
-     ("GET", "/admin/audit?q=a%00b", None), ("GET", "/admin/users?q=a%00b", None),
-     ("POST", "/login", {"email": "a\x00b@example.com", "password": "x"})],
-)  # fmt: skip
+    [
+        ("GET", "/admin/users/99999999999999999999", None),
+        ("GET", "/dashboard/employees/99999999999999999999", None),
+        ("GET", "/admin/audit?q=a%00b", None),
+        ("GET", "/admin/users?q=a%00b", None),
+        ("POST", "/login", {"email": "a\x00b@example.com", "password": "x"}),
+    ],
+)
 async def test_values_the_database_cannot_store_are_a_clear_error_not_a_500(
     client: httpx.AsyncClient, org: Org, method: str, path: str, form: dict | None
 ) -> None:

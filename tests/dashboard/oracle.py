@@ -24,9 +24,22 @@ async def headline_from_roster(
     """The same figures counted directly from the roster: slower, and the reference the counters must match."""
     done, started = CourseStatus.completed_at.is_not(None), CourseStatus.started_at.is_not(None)
     statement = roster_query(
-        scope, roster_filter, now, func.count(), _count_if(done), _count_if(~done & started),
-        _count_if(~done & ~started), _count_if(is_overdue(now)), func.avg(CourseStatus.best_score),
-    )  # fmt: skip
+        scope,
+        roster_filter,
+        now,
+        func.count(),
+        _count_if(done),
+        _count_if(~done & started),
+        _count_if(~done & ~started),
+        _count_if(is_overdue(now)),
+        func.avg(CourseStatus.best_score),
+    )
     assigned, completed, in_progress, not_started, overdue, average = (await session.execute(statement)).one()
-    return Headline(int(assigned), int(completed), int(in_progress), int(not_started), int(overdue),
-                    round(float(average), 1) if average is not None else None)  # fmt: skip
+    return Headline(
+        int(assigned),
+        int(completed),
+        int(in_progress),
+        int(not_started),
+        int(overdue),
+        round(float(average), 1) if average is not None else None,
+    )

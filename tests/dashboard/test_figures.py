@@ -40,8 +40,9 @@ async def test_completion_before_the_deadline_is_never_overdue(db: AsyncSession,
 
 
 async def test_department_figures_roll_up_to_the_chart_groups(db: AsyncSession, org: Org) -> None:
-    figures = await service.by_department(db, scope=EVERYTHING, roster_filter=RosterFilter(course_id=org.course.id),
-                                          now=utcnow())  # fmt: skip
+    figures = await service.by_department(
+        db, scope=EVERYTHING, roster_filter=RosterFilter(course_id=org.course.id), now=utcnow()
+    )
     departments = await org_service.departments_in_scope(db, scope=EVERYTHING)
     groups = service.roll_up(figures, service.chart_groups(departments, None))
     assert [(g.name, g.assigned, g.completed, g.overdue) for g in groups] == [("営業部", 3, 1, 2), ("店舗部", 2, 0, 1)]
@@ -64,8 +65,9 @@ async def test_item_analysis_and_misconceptions_on_known_answers(db: AsyncSessio
     from app.dashboard.pages import question_definitions
 
     definitions = await question_definitions(db, version_id=org.course.current_version_id)
-    rows = await analysis.item_analysis(db, scope=EVERYTHING, roster_filter=RosterFilter(course_id=org.course.id),
-                                        now=utcnow(), definitions=definitions)  # fmt: skip
+    rows = await analysis.item_analysis(
+        db, scope=EVERYTHING, roster_filter=RosterFilter(course_id=org.course.id), now=utcnow(), definitions=definitions
+    )
     single = next(row for row in rows if row.question_id == "b-single")
     assert (single.answered, single.correct, single.correct_rate) == (3, 1, 33.3)
     assert single.top_wrong == "顧客の年齢と来店回数" and single.top_wrong_count == 2
@@ -85,8 +87,9 @@ async def test_item_analysis_and_misconceptions_on_known_answers(db: AsyncSessio
 
 async def test_timeline_counts_completions_per_day() -> None:
     today = utcnow().date()
-    series = analysis.cumulative_series({today - timedelta(days=40): 2, today - timedelta(days=1): 1, today: 3},
-                                        today=today, days=5)  # fmt: skip
+    series = analysis.cumulative_series(
+        {today - timedelta(days=40): 2, today - timedelta(days=1): 1, today: 3}, today=today, days=5
+    )
     assert [value for _day, value in series] == [2, 2, 2, 3, 6]
 
 
@@ -116,6 +119,11 @@ async def test_lesson_funnel_counts_first_open_read_and_pass(db: AsyncSession, o
     )
     assert [(r.opened, r.read, r.passed) for r in rows] == [(3, 2, 1), (1, 1, 1)]
     scope_b = await org_service.scope_for(db, user=org.users["manager_b"])
-    rows_b = await analysis.funnel(db, scope=scope_b, roster_filter=RosterFilter(course_id=org.course.id),
-                                   now=utcnow(), lessons=[("basics", "基本", True)])  # fmt: skip
+    rows_b = await analysis.funnel(
+        db,
+        scope=scope_b,
+        roster_filter=RosterFilter(course_id=org.course.id),
+        now=utcnow(),
+        lessons=[("basics", "基本", True)],
+    )
     assert [(r.opened, r.read, r.passed) for r in rows_b] == [(1, 1, 0)]

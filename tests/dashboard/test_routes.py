@@ -31,9 +31,14 @@ async def test_manager_sees_only_their_subtree(client: httpx.AsyncClient, org: O
     page = await client.get("/dashboard")
     assert page.status_code == 200
     assert names_in_table(page.text) == ["社員1", "社員2", "社員3"]
-    figures = {dt.get_text(): dd.get_text(strip=True) for dt, dd in zip(
-        BeautifulSoup(page.text, "html.parser").select(".figure dt"),
-        BeautifulSoup(page.text, "html.parser").select(".figure dd"), strict=True)}  # fmt: skip
+    figures = {
+        dt.get_text(): dd.get_text(strip=True)
+        for dt, dd in zip(
+            BeautifulSoup(page.text, "html.parser").select(".figure dt"),
+            BeautifulSoup(page.text, "html.parser").select(".figure dd"),
+            strict=True,
+        )
+    }
     assert figures["対象者"] == "3人" and figures["期限超過"] == "2人" and figures["修了率"] == "33.3%"
     outside = org.users["e4"]
     assert (await client.get(f"/dashboard/employees/{outside.id}")).status_code == 404
@@ -171,8 +176,9 @@ async def test_reminders_go_through_smtp_and_are_logged(
     app, client: httpx.AsyncClient, db: AsyncSession, org: Org, smtp_server
 ) -> None:
     controller, handler = smtp_server
-    app.state.settings = app.state.settings.model_copy(update={
-        "smtp_host": "127.0.0.1", "smtp_port": controller.port, "smtp_starttls": False})  # fmt: skip
+    app.state.settings = app.state.settings.model_copy(
+        update={"smtp_host": "127.0.0.1", "smtp_port": controller.port, "smtp_starttls": False}
+    )
     await sign_in(client, "manager.a@example.com")
     response = await client.post("/dashboard/remind", data={"course": org.course.slug, "all_overdue": "true"})
     assert response.status_code == 303 and "reminded=2" in response.headers["location"]
@@ -192,8 +198,10 @@ async def test_reminders_go_through_smtp_and_are_logged(
 async def test_without_smtp_reminders_wait_in_the_outbox(client: httpx.AsyncClient, org: Org) -> None:
     await sign_in(client, "manager.b@example.com")
     # manager B picks e4 (not late, in scope) and e1 (outside B's scope): only e4 is reminded
-    response = await client.post("/dashboard/remind", data={
-        "course": org.course.slug, "user_ids": [str(org.users["e4"].id), str(org.users["e1"].id)]})  # fmt: skip
+    response = await client.post(
+        "/dashboard/remind",
+        data={"course": org.course.slug, "user_ids": [str(org.users["e4"].id), str(org.users["e1"].id)]},
+    )
     assert "reminded=1" in response.headers["location"]
     await sign_in(client, "admin@example.com")
     outbox = BeautifulSoup((await client.get("/admin/outbox")).text, "html.parser")

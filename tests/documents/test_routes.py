@@ -35,8 +35,9 @@ async def test_each_step_saves_the_draft_and_a_reload_shows_it(admin_client: htt
 async def test_autosave_answers_htmx_with_a_status_line_only(admin_client: httpx.AsyncClient, db: AsyncSession) -> None:
     form = _form_values((await admin_client.get("/admin/documents/policy/steps/stance")).text)
     form.update(company_name="株式会社オート")
-    response = await admin_client.post("/admin/documents/policy/steps/stance", data=form,
-                                       headers={"HX-Request": "true"})  # fmt: skip
+    response = await admin_client.post(
+        "/admin/documents/policy/steps/stance", data=form, headers={"HX-Request": "true"}
+    )
     assert response.status_code == 200
     fragment = soup(response.text)
     assert fragment.select_one("#saved-status") is not None and fragment.select_one("form") is None
@@ -161,10 +162,18 @@ async def test_acknowledgment_is_pinned_to_the_version_read(
         assert "第3版" in page.get_text() and page.select_one(".ack-card form") is None
         assert "確認済み" in page.select_one(".ack-card").get_text()
 
-    numbers = (await db.execute(
-        select(DocumentVersion.number).join(Acknowledgment, Acknowledgment.version_id == DocumentVersion.id)
-        .where(Acknowledgment.user_id == staff.id).order_by(DocumentVersion.number)
-    )).scalars().all()  # fmt: skip
+    numbers = (
+        (
+            await db.execute(
+                select(DocumentVersion.number)
+                .join(Acknowledgment, Acknowledgment.version_id == DocumentVersion.id)
+                .where(Acknowledgment.user_id == staff.id)
+                .order_by(DocumentVersion.number)
+            )
+        )
+        .scalars()
+        .all()
+    )
     assert numbers == [1, 2]
     report = soup((await admin_client.get("/admin/documents/policy/acknowledgments")).text)
     row = next(tr for tr in report.select("tbody tr") if "現場 花子" in tr.get_text())
@@ -195,8 +204,9 @@ async def test_manual_template_can_be_edited_reset_and_published(
     assert (
         await admin_client.post("/admin/documents/manual/steps/company", data={**form, "_go": "next"})
     ).status_code == 303
-    bad = await admin_client.post("/admin/documents/manual/steps/template",
-                                  data={"template": "# 表題\n\n{{ no_such_value }}", "_go": "stay"})  # fmt: skip
+    bad = await admin_client.post(
+        "/admin/documents/manual/steps/template", data={"template": "# 表題\n\n{{ no_such_value }}", "_go": "stay"}
+    )
     assert bad.status_code == 303
     preview = await admin_client.get("/admin/documents/manual/preview")
     assert "no_such_value" in soup(preview.text).select_one(".error-list").get_text()
@@ -221,8 +231,9 @@ async def test_a_company_course_becomes_a_course_for_the_audience(
     sample = page.select_one("textarea#test").get_text()
     assert "最初に報告する相手" in sample
 
-    broken = await admin_client.post("/admin/documents/policy/steps/test",
-                                     data={"test": "questions: [", "_test": "attach"})  # fmt: skip
+    broken = await admin_client.post(
+        "/admin/documents/policy/steps/test", data={"test": "questions: [", "_test": "attach"}
+    )
     assert broken.status_code == 303
     preview = soup((await admin_client.get("/admin/documents/policy/preview")).text)
     assert any("社内テスト" in li.get_text() for li in preview.select(".error-list li"))

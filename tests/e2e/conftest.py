@@ -14,8 +14,14 @@ import pytest
 from tests.server_process import app_server, free_port
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -32,8 +38,12 @@ def _require_chromium() -> None:
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     _require_chromium()
     workdir = tmp_path_factory.mktemp("e2e")
-    env = {**os.environ, "LMS_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'e2e.sqlite3'}",
-           "LMS_SECRET_KEY": "e" * 48, "LMS_ENV": "development"}  # fmt: skip
+    env = {
+        **os.environ,
+        "LMS_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'e2e.sqlite3'}",
+        "LMS_SECRET_KEY": "e" * 48,
+        "LMS_ENV": "development",
+    }
     env.pop("LMS_TEST_DATABASE_URL", None)
     port = free_port()
     env["LMS_BASE_URL"] = f"http://127.0.0.1:{port}"  # links in mails and printed slips point at this server

@@ -109,9 +109,14 @@ def site(live_server: str, browser) -> Iterator[Site]:
     site.urls["user"] = _href(page, "table.users a[href^='/admin/users/']")
     page.goto(f"{live_server}/admin/users/import/new")
     page.get_by_label(re.compile("CSV ファイル")).set_input_files(
-        files=[{"name": "staff.csv", "mimeType": "text/csv",
-                "buffer": "社員番号,氏名,メールアドレス,部署\r\nA11Y1,確認 用子,,本社\r\n".encode()}]
-    )  # fmt: skip
+        files=[
+            {
+                "name": "staff.csv",
+                "mimeType": "text/csv",
+                "buffer": "社員番号,氏名,メールアドレス,部署\r\nA11Y1,確認 用子,,本社\r\n".encode(),
+            }
+        ]
+    )
     page.get_by_role("button", name="内容を確認する").click()
     page.wait_for_url(re.compile(r"/admin/users/import/\d+$"))
     site.urls["import-plan"] = page.url.removeprefix(live_server)  # looked at, never applied

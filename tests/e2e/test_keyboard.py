@@ -18,8 +18,13 @@ pytestmark = pytest.mark.e2e
 LEARNER = "P1002"
 PASSWORD = "tsukue no ue no ringo"
 LESSON = "/courses/kasuhara-basics/lessons/what-is-kasuhara"  # its test bank holds all five question types
-TYPE_BY_LABEL = {"1つ選ぶ": "single", "当てはまるものをすべて選ぶ": "multiple", "正誤": "true_false",
-                 "並べ替え": "ordering", "場面判断": "scenario"}  # fmt: skip
+TYPE_BY_LABEL = {
+    "1つ選ぶ": "single",
+    "当てはまるものをすべて選ぶ": "multiple",
+    "正誤": "true_false",
+    "並べ替え": "ordering",
+    "場面判断": "scenario",
+}
 MAX_ATTEMPTS = 12  # 8 of 14 questions are drawn at random: the chance of missing a type in 12 papers is ~1e-4
 FOCUSED = """() => {
   const el = document.activeElement;

@@ -52,8 +52,10 @@ def everyone(live_server: str, browser) -> dict[str, str]:
 
 
 def rows(page) -> list[list[str]]:
-    return [[cell.strip() for cell in row.locator("td").all_inner_texts()]
-            for row in page.locator("#employee-table tbody tr").all()]  # fmt: skip
+    return [
+        [cell.strip() for cell in row.locator("td").all_inner_texts()]
+        for row in page.locator("#employee-table tbody tr").all()
+    ]
 
 
 def test_manager_filters_sorts_assigns_and_exports_within_their_scope(
@@ -123,8 +125,12 @@ def test_manager_filters_sorts_assigns_and_exports_within_their_scope(
     page.get_by_role("link", name="割り当て", exact=True).click()
     page.wait_for_url(re.compile(r"/manage/assignments$"))
     department = page.get_by_label("部署", exact=True)
-    assert {o.strip() for o in department.locator("option").all_inner_texts()} == {"(個人に割り当てる)", "店舗事業部",
-                                                                                  "新宿店", "梅田店"}  # fmt: skip
+    assert {o.strip() for o in department.locator("option").all_inner_texts()} == {
+        "(個人に割り当てる)",
+        "店舗事業部",
+        "新宿店",
+        "梅田店",
+    }
     department.select_option(offered["梅田店"])
     page.get_by_label("期限").fill(due.isoformat())
     page.get_by_role("button", name="割り当てる").click()

@@ -66,8 +66,10 @@ def course(admin: Session, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     accepted = publishable(PAYLOADS)
     notes = chunks(TEXTS, 500)
     page = admin.page
-    for archive, note in ((zip_pack(pack_files(PAYLOADS), folder / "all.zip"), notes[0]),
-                          (zip_pack(pack_files(accepted), folder / "accepted.zip"), notes[1])):  # fmt: skip
+    for archive, note in (
+        (zip_pack(pack_files(PAYLOADS), folder / "all.zip"), notes[0]),
+        (zip_pack(pack_files(accepted), folder / "accepted.zip"), notes[1]),
+    ):
         admin.visit("/admin/content")
         page.get_by_label(re.compile("ZIP ファイル")).set_input_files(archive)
         page.get_by_label("変更の説明(任意)").fill(note)
@@ -96,8 +98,10 @@ def staff(admin: Session) -> list[str]:
     name, shown on the plan). Returns the employee numbers of those imported."""
     everything, accepted, numbers = employee_csvs(PAYLOADS)
     page = admin.page
-    for name, data in (("<img src=x onerror=window.__xss('csv-filename')>.csv", everything),
-                       ("\"><svg onload=window.__xss('csv-filename-quote')>.csv", accepted)):  # fmt: skip
+    for name, data in (
+        ("<img src=x onerror=window.__xss('csv-filename')>.csv", everything),
+        ("\"><svg onload=window.__xss('csv-filename-quote')>.csv", accepted),
+    ):
         admin.visit("/admin/users/import/new")
         page.get_by_label(re.compile("CSV ファイル")).set_input_files(
             {"name": name, "mimeType": "text/csv", "buffer": data}
@@ -173,11 +177,19 @@ def test_the_watch_sees_payloads_that_run(browser) -> None:
 def test_pack_content_is_inert_in_every_admin_view(admin: Session, course: dict[str, str]) -> None:
     first, edited, course_id = course["first"], course["edited"], course["course_id"]
     versions = f"/admin/content/versions/{first}"
-    for path in ("/admin/content", versions, f"/admin/content/versions/{edited}", f"{versions}/lessons/payloads",
-                 f"/admin/content/versions/{edited}/lessons/payloads", f"{versions}/lessons/appendix",
-                 f"{versions}/lessons/titles-01", f"{versions}/quizzes/payloads", f"{versions}/quizzes/final",
-                 f"/admin/content/courses/{course_id}",
-                 f"/admin/content/courses/{course_id}/compare?old={first}&new={edited}"):  # fmt: skip
+    for path in (
+        "/admin/content",
+        versions,
+        f"/admin/content/versions/{edited}",
+        f"{versions}/lessons/payloads",
+        f"/admin/content/versions/{edited}/lessons/payloads",
+        f"{versions}/lessons/appendix",
+        f"{versions}/lessons/titles-01",
+        f"{versions}/quizzes/payloads",
+        f"{versions}/quizzes/final",
+        f"/admin/content/courses/{course_id}",
+        f"/admin/content/courses/{course_id}/compare?old={first}&new={edited}",
+    ):
         assert admin.visit(path) == 200, path
     # Replacing a file: the path chosen is a payload; the refusal names it.
     admin.visit(versions)
@@ -190,12 +202,22 @@ def test_pack_content_is_inert_in_every_admin_view(admin: Session, course: dict[
 
 
 def test_lesson_test_and_result_are_inert_for_the_learner(learner: Session, attempt: str) -> None:
-    for path in ("/my", f"/courses/{COURSE}", LESSON, f"/courses/{COURSE}/lessons/appendix",
-                 f"/courses/{COURSE}/lessons/titles-01", f"{LESSON}/test", f"/courses/{COURSE}/final-test",
-                 f"/attempts/{attempt}"):  # fmt: skip
+    for path in (
+        "/my",
+        f"/courses/{COURSE}",
+        LESSON,
+        f"/courses/{COURSE}/lessons/appendix",
+        f"/courses/{COURSE}/lessons/titles-01",
+        f"{LESSON}/test",
+        f"/courses/{COURSE}/final-test",
+        f"/attempts/{attempt}",
+    ):
         assert learner.visit(path) == 200, path
-    learner.post(f"/attempts/{attempt}/answers/{quote(TEXTS[0], safe='')}", [(f"q.{TEXTS[1]}.answer", TEXTS[2])],
-                 where="an answer to a question id that is a payload")  # fmt: skip
+    learner.post(
+        f"/attempts/{attempt}/answers/{quote(TEXTS[0], safe='')}",
+        [(f"q.{TEXTS[1]}.answer", TEXTS[2])],
+        where="an answer to a question id that is a payload",
+    )
     learner.watch.assert_clean()
 
 
@@ -231,8 +253,11 @@ def test_people_and_departments_are_inert_wherever_they_are_listed(
     admin.visit(f"/dashboard?course={COURSE}")
     page.evaluate("() => document.querySelectorAll('input[name=user_ids]').forEach(box => { box.checked = true; })")
     admin.submit(page.get_by_role("button", name="選択した人に督促する"), where="dashboard after reminders")
-    admin.post("/dashboard/remind", [("course", COURSE), ("back", f"/dashboard?course={COURSE}&q={quote(TEXTS[0])}")],
-               where="reminder sent back to a filter with a payload")  # fmt: skip
+    admin.post(
+        "/dashboard/remind",
+        [("course", COURSE), ("back", f"/dashboard?course={COURSE}&q={quote(TEXTS[0])}")],
+        where="reminder sent back to a filter with a payload",
+    )
     for path in ("/admin/outbox", "/admin/audit", "/admin/audit?page=2", "/admin/audit?q=XSS"):
         assert admin.visit(path) == 200, path
     admin.watch.assert_clean()
@@ -243,14 +268,21 @@ def test_query_parameters_are_inert(admin: Session, manager: Session, visitor: S
     for index, value in enumerate(values):
         other = quote(values[(index + 1) % len(values)])
         admin.visit(f"/admin/users?q={quote(value)}&role={other}&status={other}", where=f"users filter {index}")
-        admin.visit(f"/admin/audit?q={quote(value)}&action={other}&actor={other}&since={other}&until={other}",
-                    where=f"audit filter {index}")  # fmt: skip
+        admin.visit(
+            f"/admin/audit?q={quote(value)}&action={other}&actor={other}&since={other}&until={other}",
+            where=f"audit filter {index}",
+        )
         visitor.visit(f"/login?next={quote('/' + value)}", where=f"login next {index}")
     admin.visit(f"/login?next={quote('/' + TEXTS[0])}", where="signed in: next= followed")
     # Not ids, not days, beyond the database's integers or the calendar: ignored or refused, never a 500.
-    for query, status in (("page=abc", 422), ("page=99999999999999999999", 200), ("actor=%C2%B2", 200),
-                          ("actor=99999999999", 200), ("since=0001-01-01", 200),
-                          ("until=9999-12-31", 200)):  # fmt: skip
+    for query, status in (
+        ("page=abc", 422),
+        ("page=99999999999999999999", 200),
+        ("actor=%C2%B2", 200),
+        ("actor=99999999999", 200),
+        ("since=0001-01-01", 200),
+        ("until=9999-12-31", 200),
+    ):
         assert admin.visit(f"/admin/audit?{query}") == status, query
         assert admin.visit(f"/admin/users?{query}") == status, query
     visitor.visit(f"/{quote(TEXTS[0])}", where="unknown path")
@@ -267,11 +299,17 @@ def test_query_parameters_are_inert(admin: Session, manager: Session, visitor: S
             page.locator("#f-q").fill(value)
             page.locator("#f-q").press("Enter")
         manager.watch.inspect(page, f"dashboard filter {value[:40]!r}")
-    for query, status in ((f"q={quote(TEXTS[0])}", 200), (f"course={quote(TEXTS[0][:60])}", 404),
-                          (f"status={quote(TEXTS[1])}", 422), (f"sort={quote(TEXTS[2])}", 422),
-                          (f"dir={quote(TEXTS[3])}", 422), (f"department={quote(TEXTS[4])}", 422),
-                          ("department=99999999999999999999", 422), ("page=0", 422),
-                          ("course=&department=&status=&q=", 200)):  # fmt: skip
+    for query, status in (
+        (f"q={quote(TEXTS[0])}", 200),
+        (f"course={quote(TEXTS[0][:60])}", 404),
+        (f"status={quote(TEXTS[1])}", 422),
+        (f"sort={quote(TEXTS[2])}", 422),
+        (f"dir={quote(TEXTS[3])}", 422),
+        (f"department={quote(TEXTS[4])}", 422),
+        ("department=99999999999999999999", 422),
+        ("page=0", 422),
+        ("course=&department=&status=&q=", 200),
+    ):
         assert manager.visit(f"/dashboard?{query}", where=f"dashboard ?{query[:60]}") == status, query
     for watch in (admin.watch, manager.watch, visitor.watch):
         watch.assert_clean()
@@ -279,15 +317,29 @@ def test_query_parameters_are_inert(admin: Session, manager: Session, visitor: S
 
 def test_other_free_text_is_inert(admin: Session, course: dict[str, str]) -> None:
     for value in chunks(TEXTS, 320):  # the user form shows what was typed back, with the error
-        admin.post("/admin/users/new", [("name", value), ("employee_number", value), ("email", value),
-                                        ("role", "learner"), ("department_id", "²")],
-                   where=f"user form {value[:40]!r}")  # fmt: skip
+        admin.post(
+            "/admin/users/new",
+            [
+                ("name", value),
+                ("employee_number", value),
+                ("email", value),
+                ("role", "learner"),
+                ("department_id", "²"),
+            ],
+            where=f"user form {value[:40]!r}",
+        )
     name = next(iter(sorted(n for n in ATTRIBUTE_NAMES if len(n) <= 100)))
-    admin.post("/admin/users/new", [("name", name), ("employee_number", "XSS-FORM"), ("role", "learner")],
-               where="user created from the form")  # fmt: skip
+    admin.post(
+        "/admin/users/new",
+        [("name", name), ("employee_number", "XSS-FORM"), ("role", "learner")],
+        where="user created from the form",
+    )
     for payload in SAMPLE:  # the address that was not found is named in the error
-        admin.post("/manage/assignments", [("course", COURSE), ("email", payload.text[:320])],
-                   where=f"assignment to {payload.id}")  # fmt: skip
+        admin.post(
+            "/manage/assignments",
+            [("course", COURSE), ("email", payload.text[:320])],
+            where=f"assignment to {payload.id}",
+        )
     for payload in SAMPLE:
         admin.post("/account/tokens", [("name", payload.text[:100])], where=f"token named {payload.id}")
     admin.visit("/account/tokens")
@@ -304,10 +356,15 @@ def test_pages_with_payloads_raise_no_csp_report(
     try:
         for path in ("/my", f"/courses/{COURSE}", LESSON, f"{LESSON}/test", f"/attempts/{attempt}"):
             learner.visit(path)
-        for path in (f"/admin/content/versions/{course['edited']}/lessons/payloads",
-                     f"/admin/content/versions/{course['first']}/quizzes/payloads", f"/dashboard?course={COURSE}",
-                     f"/dashboard/attempts/{attempt}", "/admin/users?q=XSS", "/admin/audit",
-                     f"/admin/content/versions/{course['edited']}/lessons/payloads/edit"):  # fmt: skip
+        for path in (
+            f"/admin/content/versions/{course['edited']}/lessons/payloads",
+            f"/admin/content/versions/{course['first']}/quizzes/payloads",
+            f"/dashboard?course={COURSE}",
+            f"/dashboard/attempts/{attempt}",
+            "/admin/users?q=XSS",
+            "/admin/audit",
+            f"/admin/content/versions/{course['edited']}/lessons/payloads/edit",
+        ):
             admin.visit(path)
         with admin.page.expect_response(lambda response: response.url.endswith("/preview")):
             admin.page.locator("textarea#text").press("End")

@@ -45,10 +45,15 @@ def hostile_fields(step: Step, offset: int) -> list[tuple[str, str]]:
 
 def hostile_test() -> str:
     questions = [
-        {"id": f"q{index}", "type": "single", "prompt": text, "explanation": text,
-         "choices": [{"id": "a", "text": text, "correct": True}, {"id": "b", "text": "ちがう"}]}
+        {
+            "id": f"q{index}",
+            "type": "single",
+            "prompt": text,
+            "explanation": text,
+            "choices": [{"id": "a", "text": text, "correct": True}, {"id": "b", "text": "ちがう"}],
+        }
         for index, text in enumerate(TEXTS[:40])
-    ]  # fmt: skip
+    ]
     return yaml.safe_dump({"title": "XSS の確認", "pass_mark": 50, "questions": questions}, allow_unicode=True)
 
 
@@ -62,26 +67,40 @@ def admin(browser, live_server: str) -> Iterator[Session]:
 def test_company_documents_are_inert_everywhere(admin: Session, browser, live_server: str) -> None:
     for offset in range(3):  # three rounds, so each text field sees several chunks of the corpus
         for step in POLICY_STEPS:
-            admin.post(f"/admin/documents/policy/steps/{step.key}", [*hostile_fields(step, offset), ("_go", "stay")],
-                       where=f"policy step {step.key}, round {offset}")  # fmt: skip
+            admin.post(
+                f"/admin/documents/policy/steps/{step.key}",
+                [*hostile_fields(step, offset), ("_go", "stay")],
+                where=f"policy step {step.key}, round {offset}",
+            )
     for step in MANUAL_STEPS:
-        admin.post(f"/admin/documents/manual/steps/{step.key}", [*hostile_fields(step, 0), ("_go", "stay")],
-                   where=f"manual step {step.key}")  # fmt: skip
+        admin.post(
+            f"/admin/documents/manual/steps/{step.key}",
+            [*hostile_fields(step, 0), ("_go", "stay")],
+            where=f"manual step {step.key}",
+        )
     body = "# マニュアル\n\n{{ company_name }}\n\n" + "\n\n".join(TEXTS)
-    admin.post("/admin/documents/manual/steps/template", [("template", body), ("_go", "stay")],
-               where="manual full text")  # fmt: skip
+    admin.post(
+        "/admin/documents/manual/steps/template", [("template", body), ("_go", "stay")], where="manual full text"
+    )
     # Template probes like {{ config }} are placeholders the manual does not know: refused, and shown inertly.
     admin.visit("/admin/documents/manual/preview")
     assert "使えない差し込み項目" in admin.page.locator(".error-list").inner_text()
-    admin.post("/admin/documents/manual/steps/template", [("template", body.replace("{{", "{ {")), ("_go", "stay")],
-               where="manual full text without placeholders")  # fmt: skip
-    admin.post("/admin/documents/policy/steps/test", [("test", hostile_test()), ("_test", "attach")],
-               where="company test")  # fmt: skip
+    admin.post(
+        "/admin/documents/manual/steps/template",
+        [("template", body.replace("{{", "{ {")), ("_go", "stay")],
+        where="manual full text without placeholders",
+    )
+    admin.post(
+        "/admin/documents/policy/steps/test", [("test", hostile_test()), ("_test", "attach")], where="company test"
+    )
     for kind in ("policy", "manual"):
         admin.visit(f"/admin/documents/{kind}/preview")
         assert admin.page.locator(".error-list").count() == 0, admin.page.locator(".error-list").inner_text()
-        admin.post(f"/admin/documents/{kind}/publish", [("change", "substantive"), ("change_note", TEXTS[0][:1000])],
-                   where=f"publish {kind}")  # fmt: skip
+        admin.post(
+            f"/admin/documents/{kind}/publish",
+            [("change", "substantive"), ("change_note", TEXTS[0][:1000])],
+            where=f"publish {kind}",
+        )
         assert "を公開しました" in admin.page.locator("main").inner_text(), f"{kind} was not published"
         admin.visit(f"/admin/documents/{kind}/acknowledgments")
     admin.visit("/admin/documents")

@@ -32,8 +32,10 @@ CONTROLS = (
     "input[type=text], input[type=search], input[type=email], input[type=password], input[type=date], select, .button"
 )
 MIN_CONTROL_HEIGHT = 32  # CSS px: an unstyled search box is ~20 px, too small to read or to tap at 375 px
-KEY_TEXT = ("h1, h2, h3, label, legend, .button, button, .site-nav a, .breadcrumb, .choice span, .badge, .qtype, "
-            ".figure dt, .figure dd, .score-number, .verdict, .lesson-title, .progress-label, th, .alert")  # fmt: skip
+KEY_TEXT = (
+    "h1, h2, h3, label, legend, .button, button, .site-nav a, .breadcrumb, .choice span, .badge, .qtype, "
+    ".figure dt, .figure dd, .score-number, .verdict, .lesson-title, .progress-label, th, .alert"
+)
 LAYOUT_PROBLEMS = """([selector, controls, minHeight]) => {
   const problems = [];
   const root = document.documentElement;

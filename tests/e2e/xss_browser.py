@@ -94,10 +94,12 @@ class Watch:
     fail_fast: bool = True  # stop at the first page with a finding: later steps only fail on what a payload broke
 
     def attach(self, context: Any) -> None:
-        context.expose_binding("__xssHit", lambda source, payload_id: self.hits.append(
-            f"{payload_id} on {source['frame'].url[:120]}"))  # fmt: skip
-        context.expose_binding("__cspHit", lambda source, report: self.csp.append(
-            f"{report} on {source['frame'].url[:120]}"))  # fmt: skip
+        context.expose_binding(
+            "__xssHit", lambda source, payload_id: self.hits.append(f"{payload_id} on {source['frame'].url[:120]}")
+        )
+        context.expose_binding(
+            "__cspHit", lambda source, report: self.csp.append(f"{report} on {source['frame'].url[:120]}")
+        )
         context.add_init_script(INIT_SCRIPT)
         context.on("dialog", self._dialog)
         context.on("response", self._response)
@@ -155,8 +157,14 @@ class Watch:
         self.inspect(page, where)
 
     def report(self) -> str:
-        parts = {"markers": self.hits, "dialogs": self.dialogs, "5xx": self.server_errors, "CSP": self.csp,
-                 "page errors": self.page_errors, "DOM": self.problems}  # fmt: skip
+        parts = {
+            "markers": self.hits,
+            "dialogs": self.dialogs,
+            "5xx": self.server_errors,
+            "CSP": self.csp,
+            "page errors": self.page_errors,
+            "DOM": self.problems,
+        }
         return "\n".join(f"{kind}: {item}" for kind, items in parts.items() for item in items)
 
     def assert_clean(self) -> None:

@@ -41,8 +41,9 @@ def _yaml(data: Any) -> bytes:
 
 
 def _lesson(title: str, summary: str, body: str) -> bytes:
-    front = yaml.safe_dump({"title": title, "summary": summary, "minutes": 5}, allow_unicode=True, sort_keys=False,
-                           width=1_000_000)  # fmt: skip
+    front = yaml.safe_dump(
+        {"title": title, "summary": summary, "minutes": 5}, allow_unicode=True, sort_keys=False, width=1_000_000
+    )
     return f"---\n{front}---\n\n{body}\n".encode()
 
 
@@ -59,22 +60,62 @@ def _quiz(markdown: list[str], plain: list[str], labels: list[str]) -> dict[str,
 
     questions: list[dict[str, Any]] = []
     for number in range(max(math.ceil(len(keys) / 9), len(markdown))):
-        wrong = [{"id": f"w{i}", "text": text(number * 10 + i), "feedback": text(number * 10 + i + 1),
-                  "misconception": key} for i, key in enumerate(keys[number * 9 : number * 9 + 9])]  # fmt: skip
-        questions.append({"id": f"multiple-{number}", "type": "multiple", "prompt": md(number),
-                          "explanation": md(number + 1),
-                          "choices": [*(wrong or [{"id": "w0", "text": text(number)}]),
-                                      {"id": "right", "text": text(number + 2), "correct": True}]})  # fmt: skip
-    questions.append({"id": "scenario", "type": "scenario", "scene": md(0), "prompt": md(1), "explanation": md(2),
-                      "responses": [{"id": f"r{i}", "text": text(i), "rating": rating, "rationale": text(i + 1)}
-                                    for i, rating in enumerate(["harmful", "risky", "best"])]})  # fmt: skip
-    questions.append({"id": "ordering", "type": "ordering", "prompt": md(1), "explanation": md(0),
-                      "steps": [{"id": f"s{i}", "text": text(i)} for i in range(3)]})  # fmt: skip
-    questions.append({"id": "true-false", "type": "true_false", "prompt": md(0), "explanation": md(1),
-                      "answer": True, "feedback_wrong": text(0),
-                      "misconception": keys[0] if keys else None})  # fmt: skip
-    return {"title": text(0), "pass_mark": 80, "shuffle_questions": False, "shuffle_choices": False,
-            "questions": questions}  # fmt: skip
+        wrong = [
+            {"id": f"w{i}", "text": text(number * 10 + i), "feedback": text(number * 10 + i + 1), "misconception": key}
+            for i, key in enumerate(keys[number * 9 : number * 9 + 9])
+        ]
+        questions.append(
+            {
+                "id": f"multiple-{number}",
+                "type": "multiple",
+                "prompt": md(number),
+                "explanation": md(number + 1),
+                "choices": [
+                    *(wrong or [{"id": "w0", "text": text(number)}]),
+                    {"id": "right", "text": text(number + 2), "correct": True},
+                ],
+            }
+        )
+    questions.append(
+        {
+            "id": "scenario",
+            "type": "scenario",
+            "scene": md(0),
+            "prompt": md(1),
+            "explanation": md(2),
+            "responses": [
+                {"id": f"r{i}", "text": text(i), "rating": rating, "rationale": text(i + 1)}
+                for i, rating in enumerate(["harmful", "risky", "best"])
+            ],
+        }
+    )
+    questions.append(
+        {
+            "id": "ordering",
+            "type": "ordering",
+            "prompt": md(1),
+            "explanation": md(0),
+            "steps": [{"id": f"s{i}", "text": text(i)} for i in range(3)],
+        }
+    )
+    questions.append(
+        {
+            "id": "true-false",
+            "type": "true_false",
+            "prompt": md(0),
+            "explanation": md(1),
+            "answer": True,
+            "feedback_wrong": text(0),
+            "misconception": keys[0] if keys else None,
+        }
+    )
+    return {
+        "title": text(0),
+        "pass_mark": 80,
+        "shuffle_questions": False,
+        "shuffle_choices": False,
+        "questions": questions,
+    }
 
 
 def pack_files(payloads: list[Payload]) -> dict[str, bytes]:
@@ -159,8 +200,10 @@ def employee_csvs(payloads: list[Payload]) -> tuple[bytes, bytes, list[str]]:
     values in its messages; the rows it accepts, departments with their path separators blanked out; their
     employee numbers)."""
     raw = [[employee_number(i), p.text, _email(p, i), f"{TOP_DEPARTMENT}/{p.text}"] for i, p in enumerate(payloads)]
-    blanked = [[number, name, email, department.split("/", 1)[0] + "/" + _blank(department.split("/", 1)[1])]
-               for number, name, email, department in raw]  # fmt: skip
+    blanked = [
+        [number, name, email, department.split("/", 1)[0] + "/" + _blank(department.split("/", 1)[1])]
+        for number, name, email, department in raw
+    ]
     accepted: list[list[str]] = []
     for row in blanked:
         for candidate in (row, [*row[:2], f"{row[0].lower()}@example.com", row[3]]):

@@ -32,8 +32,9 @@ async def acknowledge_policy(db: AsyncSession, org: Org, keys: list[str]) -> Non
     document = await policies.get_document(db, kind=kind)
     required = {"company_name": "株式会社証跡", "issuer": "代表取締役 証跡太郎", "effective_date": "2026年12月1日"}
     await policies.save_step(db, document=document, actor=org.users["admin"], values=required)
-    await policies.publish(db, kind=kind, document=document, actor=org.users["admin"], substantive=True,
-                           change_note="", department_id=None)  # fmt: skip
+    await policies.publish(
+        db, kind=kind, document=document, actor=org.users["admin"], substantive=True, change_note="", department_id=None
+    )
     for key in keys:
         await acknowledgments.acknowledge(db, kind=kind, user=org.users[key], version_number=1)
     await db.commit()
@@ -47,10 +48,13 @@ async def test_department_pack_totals_match_the_database(org: Org, db: AsyncSess
     await acknowledge_policy(db, org, ["e2", "e3", "e4"])
     sales = org.departments["営業部"]
     pack = await evidence.for_department(db, department=sales, now=utcnow())
-    in_subtree = list(await db.scalars(
-        select(User.id).join(Department, Department.id == User.department_id)
-        .where(Department.path.startswith(sales.path))
-    ))  # fmt: skip
+    in_subtree = list(
+        await db.scalars(
+            select(User.id)
+            .join(Department, Department.id == User.department_id)
+            .where(Department.path.startswith(sales.path))
+        )
+    )
     assert sorted(p.user_id for p in pack.people) == sorted(in_subtree)
     assert pack.totals() == {
         "people": len(in_subtree),
@@ -64,8 +68,15 @@ async def test_department_pack_totals_match_the_database(org: Org, db: AsyncSess
     }
     # The fixture's figures by hand: e1, e2, e3 in 営業部 and below; e2 read 2 lessons and passed 2 tests, e3
     # failed one; e2 and e3 acknowledged; e2 holds the one certificate.
-    assert pack.totals() == {"people": 3, "assignments": 3, "readings": 2, "attempts": 3, "acknowledgments": 2,
-                             "pending": 1, "certificates": 1}  # fmt: skip
+    assert pack.totals() == {
+        "people": 3,
+        "assignments": 3,
+        "readings": 2,
+        "attempts": 3,
+        "acknowledgments": 2,
+        "pending": 1,
+        "certificates": 1,
+    }
     assert [(org.users["e1"].id, 1)] == [(p.user_id, p.version_number) for p in pack.pending]
     assert {p.name for p in pack.people} == {"社員1", "社員2", "社員3"}
 

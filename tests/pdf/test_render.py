@@ -312,12 +312,14 @@ def test_report_paginates_two_thousand_rows_repeating_the_header() -> None:
         title="研修実施記録",
         meta_lines=["対象: 全社", "作成日時: 2026年11月28日 10:00", "作成者: 管理者"],
         sections=[
-            Section(heading="1. 受講状況", paragraphs=["受講者ごとの状況です。"], tables=[
-                Table(columns=["受講者ID", "氏名", "コース", "状態"], rows=rows, widths=[1, 1.2, 3, 0.8])
-            ]),
+            Section(
+                heading="1. 受講状況",
+                paragraphs=["受講者ごとの状況です。"],
+                tables=[Table(columns=["受講者ID", "氏名", "コース", "状態"], rows=rows, widths=[1, 1.2, 3, 0.8])],
+            ),
             Section(heading="2. 方針の確認", tables=[Table(columns=["部署", "確認率"], rows=[["営業", "98%"]])]),
         ],
-    )  # fmt: skip
+    )
 
     reader = PdfReader(io.BytesIO(pdf))
     page = reader.pages[0]
@@ -356,10 +358,14 @@ def test_report_accepts_ragged_and_empty_tables() -> None:
         meta_lines=[],
         sections=[
             Section(heading="なし"),
-            Section(heading="表", tables=[
-                Table(columns=[], rows=[]), Table(columns=["a", "b"], rows=[["1", "2", "3"], []]),
-            ]),
+            Section(
+                heading="表",
+                tables=[
+                    Table(columns=[], rows=[]),
+                    Table(columns=["a", "b"], rows=[["1", "2", "3"], []]),
+                ],
+            ),
         ],
-    )  # fmt: skip
+    )
 
     assert "123" in "".join(pages_text(pdf))

@@ -37,8 +37,9 @@ async def employee(db: AsyncSession, mini_course: Course) -> User:
     """A learner in a department, so the dashboard's counters count what they do."""
     user = await make_user(db, "employee@example.com")
     user.department_id = (await org_service.ensure_path(db, path="本社/営業部")).id
-    await assignment_service.assign(db, course_id=mini_course.id, scope=EVERYTHING, created_by=None, due_at=None,
-                                    user_id=user.id)  # fmt: skip
+    await assignment_service.assign(
+        db, course_id=mini_course.id, scope=EVERYTHING, created_by=None, due_at=None, user_id=user.id
+    )
     await db.commit()
     return user
 
@@ -53,8 +54,11 @@ async def signed_in_clients(app, db: AsyncSession, user: User, count: int) -> As
     async with AsyncExitStack() as stack:
         clients = []
         for token in tokens:
-            client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
-                                       cookies={SESSION_COOKIE: serializer.dumps(token)})  # fmt: skip
+            client = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app),
+                base_url="http://testserver",
+                cookies={SESSION_COOKIE: serializer.dumps(token)},
+            )
             clients.append(await stack.enter_async_context(client))
         yield clients
 
@@ -126,10 +130,14 @@ async def test_twenty_simultaneous_starts_create_one_attempt(
         assert {r.status_code for r in await asyncio.gather(*(client.get(page) for client in clients))} == {200}
         responses = await asyncio.gather(*(client.post(f"/quizzes/{quiz.id}/attempts") for client in clients))
 
-    attempts = (await db.scalars(
-        select(Attempt).where(Attempt.user_id == employee.id).order_by(Attempt.id).execution_options(
-            populate_existing=True)
-    )).all()  # fmt: skip
+    attempts = (
+        await db.scalars(
+            select(Attempt)
+            .where(Attempt.user_id == employee.id)
+            .order_by(Attempt.id)
+            .execution_options(populate_existing=True)
+        )
+    ).all()
     assert len(attempts) == 2
     second = attempts[1]
     assert second.id != first and second.submitted_at is None

@@ -1,9 +1,9 @@
 from app.quiz.paper import draw_paper
 
-QUESTIONS = [
-    {"id": f"q{n}", "type": "single", "choices": [{"id": c} for c in "abcd"]} for n in range(10)
-] + [{"id": "order", "type": "ordering", "steps": [{"id": s} for s in ("x", "y", "z")]},
-     {"id": "tf", "type": "true_false"}]  # fmt: skip
+QUESTIONS = [{"id": f"q{n}", "type": "single", "choices": [{"id": c} for c in "abcd"]} for n in range(10)] + [
+    {"id": "order", "type": "ordering", "steps": [{"id": s} for s in ("x", "y", "z")]},
+    {"id": "tf", "type": "true_false"},
+]
 
 
 def test_same_seed_same_paper_and_different_seeds_differ() -> None:

@@ -5,25 +5,55 @@ import pytest
 from app.quiz.scoring import QuestionResult, parse_question, score_attempt, score_question
 
 SINGLE = {
-    "id": "s", "type": "single", "prompt": "p", "explanation": "e",
-    "choices": [{"id": "a", "text": "A", "correct": True},
-                {"id": "b", "text": "B", "misconception": "customer-is-god"},
-                {"id": "c", "text": "C"}],
-}  # fmt: skip
+    "id": "s",
+    "type": "single",
+    "prompt": "p",
+    "explanation": "e",
+    "choices": [
+        {"id": "a", "text": "A", "correct": True},
+        {"id": "b", "text": "B", "misconception": "customer-is-god"},
+        {"id": "c", "text": "C"},
+    ],
+}
 MULTIPLE = {
-    "id": "m", "type": "multiple", "prompt": "p", "explanation": "e",
-    "choices": [{"id": "a", "text": "A", "correct": True}, {"id": "b", "text": "B", "correct": True},
-                {"id": "c", "text": "C", "misconception": "apologize-everything"}, {"id": "d", "text": "D"}],
-}  # fmt: skip
-TRUE_FALSE = {"id": "t", "type": "true_false", "prompt": "p", "explanation": "e", "answer": False,
-              "misconception": "apologize-everything"}  # fmt: skip
+    "id": "m",
+    "type": "multiple",
+    "prompt": "p",
+    "explanation": "e",
+    "choices": [
+        {"id": "a", "text": "A", "correct": True},
+        {"id": "b", "text": "B", "correct": True},
+        {"id": "c", "text": "C", "misconception": "apologize-everything"},
+        {"id": "d", "text": "D"},
+    ],
+}
+TRUE_FALSE = {
+    "id": "t",
+    "type": "true_false",
+    "prompt": "p",
+    "explanation": "e",
+    "answer": False,
+    "misconception": "apologize-everything",
+}
 ORDERING = {
-    "id": "o", "type": "ordering", "prompt": "p", "explanation": "e", "misconception": "endure",
-    "steps": [{"id": "one", "text": "1"}, {"id": "two", "text": "2"}, {"id": "three", "text": "3"},
-              {"id": "four", "text": "4"}],
-}  # fmt: skip
+    "id": "o",
+    "type": "ordering",
+    "prompt": "p",
+    "explanation": "e",
+    "misconception": "endure",
+    "steps": [
+        {"id": "one", "text": "1"},
+        {"id": "two", "text": "2"},
+        {"id": "three", "text": "3"},
+        {"id": "four", "text": "4"},
+    ],
+}
 SCENARIO = {
-    "id": "sc", "type": "scenario", "prompt": "p", "explanation": "e", "scene": "s",
+    "id": "sc",
+    "type": "scenario",
+    "prompt": "p",
+    "explanation": "e",
+    "scene": "s",
     "responses": [
         {"id": "best", "text": "B", "rating": "best", "rationale": "r"},
         {"id": "ok", "text": "O", "rating": "acceptable", "rationale": "r"},
@@ -31,7 +61,7 @@ SCENARIO = {
         {"id": "harm", "text": "H", "rating": "harmful", "rationale": "r", "misconception": "customer-is-god"},
         {"id": "custom", "text": "C", "rating": "acceptable", "credit": 0.75, "rationale": "r"},
     ],
-}  # fmt: skip
+}
 
 
 def score(definition: dict[str, Any], answer: Any, partial: bool = False) -> QuestionResult:

@@ -27,8 +27,16 @@ from tests.org_fixture import Org
 
 HEADER = ["社員番号", "氏名", "メールアドレス", "部署", "役割", "管理者", "管理部署"]
 # Everything an import may write, and what it must leave alone when it fails.
-IMPORT_TABLES = ("users", "departments", "managed_departments", "enrollments", "roster_stats", "user_sessions",
-                 "password_set_tokens", "audit_events")  # fmt: skip
+IMPORT_TABLES = (
+    "users",
+    "departments",
+    "managed_departments",
+    "enrollments",
+    "roster_stats",
+    "user_sessions",
+    "password_set_tokens",
+    "audit_events",
+)
 
 
 def soup(response: httpx.Response) -> BeautifulSoup:

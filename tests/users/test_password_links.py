@@ -30,8 +30,9 @@ NEW_PASSWORD = "海辺の図書館で待ち合わせ"
 
 async def number_only(db: AsyncSession, number: str = "S1234", *, password: str | None = PASSWORD, **kw) -> User:
     """Someone with a 社員番号 and no e-mail address, as front-line staff usually are."""
-    user = await auth_service.create_user(db, email=None, password=password, display_name="店舗 花子",
-                                          employee_number=number, **kw)  # fmt: skip
+    user = await auth_service.create_user(
+        db, email=None, password=password, display_name="店舗 花子", employee_number=number, **kw
+    )
     await db.commit()
     return user
 

@@ -26,8 +26,9 @@ NEW_PASSWORD = "海辺の図書館で待ち合わせ"
 
 async def staff(db: AsyncSession, number: str, **kw) -> User:
     """Front-line staff with a 社員番号, no e-mail and no password yet."""
-    user = await auth_service.create_user(db, email=None, password=None, display_name=f"店舗 {number}",
-                                          employee_number=number, **kw)  # fmt: skip
+    user = await auth_service.create_user(
+        db, email=None, password=None, display_name=f"店舗 {number}", employee_number=number, **kw
+    )
     await db.commit()
     return user
 
@@ -77,8 +78,9 @@ async def test_the_chooser_ticks_nobody_until_asked_and_shows_who_holds_a_link(
     everyone = soup(await admin_client.get("/admin/users/slips/choose"))
     assert numbers(everyone) == ["S001", "S002", "S003", "S005"]  # not S004 (inactive) nor anyone with a password
     assert everyone.select("input[name=user_ids][checked]") == []
-    link_column = {tr.find_all("td")[1].get_text(): tr.find_all("td")[4].get_text(strip=True)
-                   for tr in everyone.select("tbody tr")}  # fmt: skip
+    link_column = {
+        tr.find_all("td")[1].get_text(): tr.find_all("td")[4].get_text(strip=True) for tr in everyone.select("tbody tr")
+    }
     assert link_column["S001"].startswith("有効(") and link_column["S002"] == "なし"
 
     page = soup(await admin_client.get("/admin/users/slips/choose", params={"department_id": departments["営業部"].id}))
@@ -169,8 +171,9 @@ async def test_an_old_or_foreign_confirmation_prints_nothing(
     stale = await admin_client.post(action)
     assert stale.status_code == 409 and message(stale).startswith("確認してから1時間以上たちました。")
 
-    other_admin = await auth_service.create_user(db, email="admin2@example.com", password=PASSWORD,
-                                                 display_name="別の管理者", role=Role.ADMIN)  # fmt: skip
+    other_admin = await auth_service.create_user(
+        db, email="admin2@example.com", password=PASSWORD, display_name="別の管理者", role=Role.ADMIN
+    )
     await db.commit()
     async with browser(app) as other:
         await other.post("/login", data={"email": other_admin.email, "password": PASSWORD})

@@ -85,10 +85,20 @@ async def test_dry_run_shows_the_plan_and_writes_nothing(
     assert figures(page) == {"人を作成": 2, "人を更新": 1, "人を無効化": 0, "人は変更なし": 1}
     assert plan_rows(page) == [
         ("作成", "4", "N001", ["氏名: 新人 一郎", "部署: 本社/営業部/第一課", "役割: 受講者"]),
-        ("作成", "5", "N002", ["氏名: 新任 課長", "メールアドレス: kacho@example.com", "部署: 本社/営業部/第二課",
-                              "役割: 管理者", "管理部署: 本社/営業部/第二課"]),
+        (
+            "作成",
+            "5",
+            "N002",
+            [
+                "氏名: 新任 課長",
+                "メールアドレス: kacho@example.com",
+                "部署: 本社/営業部/第二課",
+                "役割: 管理者",
+                "管理部署: 本社/営業部/第二課",
+            ],
+        ),
         ("更新", "2", "E001", ["氏名: 社員1 → 営業 一郎", "部署: 本社/営業部 → 本社/営業部/第二課"]),
-    ]  # fmt: skip
+    ]
     assert page.select_one("#plan-errors") is None
     assert digest_of(page)
     assert await table_rows(db) == before  # not a user, department or enrollment before 取り込む
@@ -110,7 +120,11 @@ async def test_applying_creates_updates_and_brings_the_roster_up_to_date(
     assert second is not None and second.parent_id == numbered.departments["営業部"].id
     newcomer, manager, moved = [await user_by_number(db, n) for n in ("N001", "N002", "E001")]
     assert (newcomer.display_name, newcomer.email, newcomer.role, newcomer.password_hash) == (
-        "新人 一郎", None, "learner", None)  # fmt: skip
+        "新人 一郎",
+        None,
+        "learner",
+        None,
+    )
     assert await department_path(db, newcomer.department_id) == "本社/営業部/第一課"
     assert (manager.role, manager.email, manager.department_id) == ("manager", "kacho@example.com", second.id)
     assert await users_service.managed_department_ids(db, user_id=manager.id) == [second.id]
@@ -121,9 +135,14 @@ async def test_applying_creates_updates_and_brings_the_roster_up_to_date(
         select(Enrollment).where(Enrollment.user_id.in_([newcomer.id, manager.id])).order_by(Enrollment.user_id)
     )
     assert [(e.user_id, e.course_id, e.due_at) for e in enrollments] == [
-        (newcomer.id, course.id, due), (manager.id, course.id, due)]  # fmt: skip
+        (newcomer.id, course.id, due),
+        (manager.id, course.id, due),
+    ]
     assert await assigned_by_department(db, course.id) == {
-        "本社/営業部/第一課": 3, "本社/営業部/第二課": 2, "本社/店舗部": 2}  # fmt: skip
+        "本社/営業部/第一課": 3,
+        "本社/営業部/第二課": 2,
+        "本社/店舗部": 2,
+    }
     assert (await headline(db, course.id)).assigned == 7
 
     again = await apply(admin_client, import_id, digest_of(page))
@@ -139,19 +158,26 @@ async def test_applying_creates_updates_and_brings_the_roster_up_to_date(
 async def test_every_row_error_is_shown_with_its_line_and_column(
     admin_client: httpx.AsyncClient, numbered: Org
 ) -> None:
-    data = csv_bytes([
-        row("N001", "新人 一郎"),
-        row("N002", "新人 二郎", "not-an-email"),
-        row("N003", ""),
-        row("N001", "重複 太郎"),
-        row("N004", "役割 不明", "", "", "社長", "", ""),
-        row("1.2E+07", "指数 表記"),
-    ])  # fmt: skip
+    data = csv_bytes(
+        [
+            row("N001", "新人 一郎"),
+            row("N002", "新人 二郎", "not-an-email"),
+            row("N003", ""),
+            row("N001", "重複 太郎"),
+            row("N004", "役割 不明", "", "", "社長", "", ""),
+            row("1.2E+07", "指数 表記"),
+        ]
+    )
     _import_id, page = await upload(admin_client, data)
     errors = [li.get_text() for li in page.select("#plan-errors li")]
     located = [text.split(":", 1)[0] for text in errors]
-    assert located == ["3 行目「メールアドレス」", "4 行目「氏名」", "5 行目「社員番号」", "6 行目「役割」",
-                       "7 行目「社員番号」"]  # fmt: skip
+    assert located == [
+        "3 行目「メールアドレス」",
+        "4 行目「氏名」",
+        "5 行目「社員番号」",
+        "6 行目「役割」",
+        "7 行目「社員番号」",
+    ]
     assert "「@」はちょうど 1 つにしてください" in errors[0]
     assert "2 行目と重複しています" in errors[2]
     assert "Excel で数値に変換されたようです" in errors[4]
@@ -185,8 +211,13 @@ async def test_a_plan_that_changed_since_the_preview_is_refused(
 ) -> None:
     import_id, page = await upload(admin_client, csv_bytes(MIXED))
     e1 = numbered.users["e1"]
-    form = {"name": "社員1", "employee_number": "E001", "email": "e1.new@example.com", "role": "learner",
-            "department_id": str(numbered.departments["営業部"].id)}  # fmt: skip
+    form = {
+        "name": "社員1",
+        "employee_number": "E001",
+        "email": "e1.new@example.com",
+        "role": "learner",
+        "department_id": str(numbered.departments["営業部"].id),
+    }
     assert (await admin_client.post(f"/admin/users/{e1.id}", data=form)).status_code == 303
     before = await table_rows(db)
     response = await apply(admin_client, import_id, digest_of(page))
@@ -238,22 +269,31 @@ MANAGERS = {1, 42, 83, 124}
 def employees() -> list[dict[str, Any]]:
     people = []
     for i in range(1, 201):
-        people.append({
-            "number": f"K{i:04d}",
-            "name": f"{SURNAMES[i % 8]} {GIVEN_NAMES[i % 5]}",
-            "email": None if i % 3 == 0 else f"k{i:04d}@example.co.jp",
-            "department": PLACES[i % 4],
-            "role": "admin" if i == 200 else "manager" if i in MANAGERS else "learner",
-        })  # fmt: skip
+        people.append(
+            {
+                "number": f"K{i:04d}",
+                "name": f"{SURNAMES[i % 8]} {GIVEN_NAMES[i % 5]}",
+                "email": None if i % 3 == 0 else f"k{i:04d}@example.co.jp",
+                "department": PLACES[i % 4],
+                "role": "admin" if i == 200 else "manager" if i in MANAGERS else "learner",
+            }
+        )
     return people
 
 
 def employee_csv(encoding: str) -> bytes:
     rows = [
-        row(p["number"], p["name"], p["email"] or "", p["department"], "システム管理者" if p["role"] == "admin" else "",
-            "1" if p["role"] == "manager" else "", "")
+        row(
+            p["number"],
+            p["name"],
+            p["email"] or "",
+            p["department"],
+            "システム管理者" if p["role"] == "admin" else "",
+            "1" if p["role"] == "manager" else "",
+            "",
+        )
         for p in employees()
-    ]  # fmt: skip
+    ]
     return csv_bytes(rows, encoding=encoding)
 
 
@@ -280,7 +320,12 @@ async def test_two_hundred_employees_from_an_excel_csv(
     for user in users:
         expected = people[user.employee_number]
         assert (user.display_name, user.email, user.role, user.is_active, user.password_hash) == (
-            expected["name"], expected["email"], expected["role"], True, None)  # fmt: skip
+            expected["name"],
+            expected["email"],
+            expected["role"],
+            True,
+            None,
+        )
         assert await department_path(db, user.department_id) == expected["department"]
         assert ((user.id, user.department_id) in managed) == (expected["role"] == "manager")
     assert {u.display_name for u in users} >= {"髙橋 一郎", "山﨑 次郎", "德永 健太", "濵田 花子", "神﨑 美咲"}
@@ -290,8 +335,13 @@ async def test_two_hundred_employees_from_an_excel_csv(
     assert await count(db, Enrollment, Enrollment.user_id.in_([u.id for u in users])) == 200
     assert (await headline(db, org.course.id)).assigned == 205
     assert await assigned_by_department(db, org.course.id) == {
-        "本社/営業部": 1, "本社/営業部/第一課": 52, "本社/店舗部": 2, "本社/店舗部/渋谷店": 50,
-        "本社/店舗部/梅田店": 50, "本社/コールセンター": 50}  # fmt: skip
+        "本社/営業部": 1,
+        "本社/営業部/第一課": 52,
+        "本社/店舗部": 2,
+        "本社/店舗部/渋谷店": 50,
+        "本社/店舗部/梅田店": 50,
+        "本社/コールセンター": 50,
+    }
 
 
 # --- 在籍していない社員を無効にする ---------------------------------------------------------------------------
@@ -304,8 +354,11 @@ async def test_people_missing_from_a_full_list_are_deactivated_and_come_back_lat
     attempts = await count(db, Attempt, Attempt.user_id == e4.id)
     assert attempts > 0
     assert (await headline(db, course.id)).assigned == 5
-    staying = [row("E001", "社員1", "e1@example.com", "本社/営業部"), row("E002", "社員2", "e2@example.com",
-               "本社/営業部/第一課"), row("E003", "社員3", "e3@example.com", "本社/営業部/第一課")]  # fmt: skip
+    staying = [
+        row("E001", "社員1", "e1@example.com", "本社/営業部"),
+        row("E002", "社員2", "e2@example.com", "本社/営業部/第一課"),
+        row("E003", "社員3", "e3@example.com", "本社/営業部/第一課"),
+    ]
     async with browser(app) as e4_browser:
         await signed_in(e4_browser, "e4@example.com")
         assert (await e4_browser.get("/my")).status_code == 200
@@ -313,7 +366,9 @@ async def test_people_missing_from_a_full_list_are_deactivated_and_come_back_lat
         page = await import_csv(admin_client, csv_bytes(staying), deactivate_missing=True)
         assert figures(page) == {"人を作成": 0, "人を更新": 0, "人を無効化": 2, "人は変更なし": 3}
         assert [(kind, number, changes) for kind, _line, number, changes in plan_rows(page)] == [
-            ("無効化", "E004", ["状態: 有効 → 無効"]), ("無効化", "E005", ["状態: 有効 → 無効"])]  # fmt: skip
+            ("無効化", "E004", ["状態: 有効 → 無効"]),
+            ("無効化", "E005", ["状態: 有効 → 無効"]),
+        ]
         notes = [p.get_text() for p in page.select("p.muted.small")]
         assert "あなたの社員番号「A001」はファイルにありませんが、あなた自身は無効にしません" in notes
 
@@ -337,8 +392,11 @@ async def test_people_missing_from_a_full_list_are_deactivated_and_come_back_lat
     assert "本社/店舗部" not in await assigned_by_department(db, course.id)
     assert (await sign_in(admin_client, "admin@example.com")).status_code == 303  # the admin was kept
 
-    back = await import_csv(admin_client, csv_bytes([*staying, row("E004", "社員4", "e4@example.com", "本社/店舗部")]),
-                            deactivate_missing=True)  # fmt: skip
+    back = await import_csv(
+        admin_client,
+        csv_bytes([*staying, row("E004", "社員4", "e4@example.com", "本社/店舗部")]),
+        deactivate_missing=True,
+    )
     assert [(kind, number) for kind, _line, number, _changes in plan_rows(back)] == [("再有効化", "E004")]
     assert (await fresh(db, e4)).is_active and not (await fresh(db, e5)).is_active
     assert (await sign_in(admin_client, "E004", PASSWORD)).status_code == 303  # the password survived
@@ -353,8 +411,9 @@ async def edit_form(client: httpx.AsyncClient, user_id: int) -> dict[str, Any]:
     """The edit form's current values, as the browser would send them back."""
     page = soup(await client.get(f"/admin/users/{user_id}"))
     form = page.select_one("form.user-form")
-    values: dict[str, Any] = {n: form.select_one(f"input[name={n}]")["value"] for n in ("name", "employee_number",
-                                                                                        "email")}  # fmt: skip
+    values: dict[str, Any] = {
+        n: form.select_one(f"input[name={n}]")["value"] for n in ("name", "employee_number", "email")
+    }
     values["role"] = form.select_one("input[name=role][checked]")["value"]
     selected = form.select_one("select[name=department_id] option[selected]")
     values["department_id"] = selected["value"] if selected else ""
@@ -364,19 +423,34 @@ async def edit_form(client: httpx.AsyncClient, user_id: int) -> dict[str, Any]:
 
 async def test_creating_a_person_without_an_email(admin_client: httpx.AsyncClient, db: AsyncSession, org: Org) -> None:
     shop = org.departments["店舗部"]
-    form = {"name": " 店舗  花子 ", "employee_number": "Ｓ１００", "email": "", "role": "learner",
-            "department_id": str(shop.id)}  # fmt: skip
+    form = {
+        "name": " 店舗  花子 ",
+        "employee_number": "Ｓ１００",
+        "email": "",
+        "role": "learner",
+        "department_id": str(shop.id),
+    }
     response = await admin_client.post("/admin/users/new", data=form)
     assert response.status_code == 303
     user = await user_by_number(db, "S100")
     assert response.headers["location"] == f"/admin/users/{user.id}?created=1"
     assert (user.display_name, user.email, user.role, user.department_id, user.password_hash) == (
-        "店舗 花子", None, "learner", shop.id, None)  # fmt: skip
+        "店舗 花子",
+        None,
+        "learner",
+        shop.id,
+        None,
+    )
     assert (await headline(db, org.course.id)).assigned == 6
     assert (await assigned_by_department(db, org.course.id))["本社/店舗部"] == 3
-    assert await edit_form(admin_client, user.id) == {"name": "店舗 花子", "employee_number": "S100", "email": "",
-                                                      "role": "learner", "department_id": str(shop.id),
-                                                      "managed": []}  # fmt: skip
+    assert await edit_form(admin_client, user.id) == {
+        "name": "店舗 花子",
+        "employee_number": "S100",
+        "email": "",
+        "role": "learner",
+        "department_id": str(shop.id),
+        "managed": [],
+    }
 
 
 @pytest.mark.parametrize(
@@ -397,8 +471,14 @@ async def test_creating_refuses_clashes_and_incomplete_forms(
 ) -> None:
     admin_client = await signed_in(client, "admin@example.com")
     users = await count(db, User)
-    form = {"name": "新人 一郎", "employee_number": "N001", "email": "", "role": "learner", "department_id": "",
-            **changes}  # fmt: skip
+    form = {
+        "name": "新人 一郎",
+        "employee_number": "N001",
+        "email": "",
+        "role": "learner",
+        "department_id": "",
+        **changes,
+    }
     response = await admin_client.post("/admin/users/new", data=form)
     assert response.status_code == status
     page = soup(response)
@@ -416,8 +496,9 @@ async def test_editing_role_and_department_is_audited_and_recounts_both_departme
     assert await assigned_by_department(db, course.id) == {"本社/営業部": 1, "本社/営業部/第一課": 2, "本社/店舗部": 2}
     form = await edit_form(admin_client, e1.id)
     assert form["department_id"] == str(org.departments["営業部"].id) and form["role"] == "learner"
-    form.update(department_id=str(org.departments["店舗部"].id), role="manager",
-                managed=[str(org.departments["店舗部"].id)])  # fmt: skip
+    form.update(
+        department_id=str(org.departments["店舗部"].id), role="manager", managed=[str(org.departments["店舗部"].id)]
+    )
     response = await admin_client.post(f"/admin/users/{e1.id}", data=form)
     assert response.status_code == 303 and response.headers["location"] == f"/admin/users/{e1.id}?saved=1"
 
@@ -430,8 +511,10 @@ async def test_editing_role_and_department_is_audited_and_recounts_both_departme
     assert set(events) == {"user.role_change", "user.update"}
     assert events["user.role_change"].summary == "社員1 の役割: 受講者 → 管理者"
     assert events["user.role_change"].details == {"old": "learner", "new": "manager"}
-    assert events["user.update"].details["department_id"] == [str(org.departments["営業部"].id),
-                                                              str(org.departments["店舗部"].id)]  # fmt: skip
+    assert events["user.update"].details["department_id"] == [
+        str(org.departments["営業部"].id),
+        str(org.departments["店舗部"].id),
+    ]
     assert {e.actor_id for e in events.values()} == {org.users["admin"].id}
 
     # Saving the form unchanged writes no audit entry.
@@ -447,7 +530,8 @@ async def test_the_admin_cannot_demote_or_deactivate_themselves(
     demoted = await admin_client.post(f"/admin/users/{admin.id}", data=form)
     assert demoted.status_code == 403
     assert [li.get_text() for li in soup(demoted).select("#form-errors li")] == [
-        "自分自身の役割はここでは変えられません(管理者がいなくなるのを防ぐため)。"]  # fmt: skip
+        "自分自身の役割はここでは変えられません(管理者がいなくなるのを防ぐため)。"
+    ]
     deactivated = await admin_client.post(f"/admin/users/{admin.id}/deactivate")
     assert deactivated.status_code == 403 and alert(soup(deactivated)) == "自分自身は無効にできません。"
     user = await fresh(db, admin)
@@ -467,8 +551,13 @@ async def test_every_user_action_is_audited_and_the_log_filters(
     app, admin_client: httpx.AsyncClient, db: AsyncSession, org: Org
 ) -> None:
     admin = org.users["admin"]
-    form = {"name": "監査 花子", "employee_number": "S200", "email": "s200@example.com", "role": "learner",
-            "department_id": str(org.departments["店舗部"].id)}  # fmt: skip
+    form = {
+        "name": "監査 花子",
+        "employee_number": "S200",
+        "email": "s200@example.com",
+        "role": "learner",
+        "department_id": str(org.departments["店舗部"].id),
+    }
     created = await admin_client.post("/admin/users/new", data=form)
     user_id = int(created.headers["location"].split("/")[-1].split("?")[0])
     form.update(role="manager", managed=[str(org.departments["店舗部"].id)])
@@ -505,12 +594,26 @@ async def test_every_user_action_is_audited_and_the_log_filters(
     assert len(audit_rows(soup(await admin_client.get("/admin/audit", params={"actor": str(admin.id)})))) == 7
 
     # An entry from long ago (12:00 in Japan on 15 January 2020) for the date filter's edges.
-    db.add(AuditEvent(at=datetime(2020, 1, 15, 3, tzinfo=UTC), actor_id=admin.id, actor_name="管理者",
-                      action="user.update", target_type="user", target_id=user_id, summary="昔の変更"))  # fmt: skip
+    db.add(
+        AuditEvent(
+            at=datetime(2020, 1, 15, 3, tzinfo=UTC),
+            actor_id=admin.id,
+            actor_name="管理者",
+            action="user.update",
+            target_type="user",
+            target_id=user_id,
+            summary="昔の変更",
+        )
+    )
     await db.commit()
     today = datetime.now(TIMEZONE).date().isoformat()
-    for since, until, expected in [("2020-01-01", "2020-01-15", 1), ("2020-01-16", "", 8), ("", "2020-01-14", 0),
-                                   (today, today, 8), ("", "", 9)]:  # fmt: skip
+    for since, until, expected in [
+        ("2020-01-01", "2020-01-15", 1),
+        ("2020-01-16", "", 8),
+        ("", "2020-01-14", 0),
+        (today, today, 8),
+        ("", "", 9),
+    ]:
         page = soup(await admin_client.get("/admin/audit", params={"since": since, "until": until}))
         rows = [r for r in audit_rows(page) if len(r) == 4]
         assert len(rows) == expected, (since, until)
