@@ -2,9 +2,9 @@
 
     python bench/dashboard.py --employees 10000 100000 --db sqlite postgres
 
-For each database and size: a fresh database, migrations, the basic course, `lms bench seed`, then a real
-server process (uvicorn, one worker) measured by sequential requests from this process (closed loop, one at
-a time: the figure asked for is the latency a manager sees). Results go to bench/results/*.json and are
+For each database and size: a fresh database, migrations, the basic course, `python -m bench.seed organisation`,
+then a real server process (uvicorn, one worker) measured by sequential requests from this process (closed loop,
+one at a time: the figure asked for is the latency a manager sees). Results go to bench/results/*.json and are
 printed as a Markdown table for docs/performance.md.
 """
 

@@ -5,9 +5,10 @@
     python bench/compare.py bench/results/load-old.json bench/results/load-new.json   # regression guard
 
 The server (uvicorn, one worker, the settings printed in the report) is pinned to CPU 0 and this process, the
-load generator, to CPU 1. Each database gets a prepared template (migrations, the basic course, `lms bench seed`
-with --employees, and signed-in learners from `lms bench learners`), cached under var/bench/ and cloned for every
-run, so runs start from the same data. Results: bench/results/load-<db>-<timestamp>.json and a Markdown table.
+load generator, to CPU 1. Each database gets a prepared template (migrations, the basic course,
+`python -m bench.seed organisation` with --employees, and signed-in learners from `python -m bench.seed learners`),
+cached under var/bench/ and cloned for every run, so runs start from the same data. Results:
+bench/results/load-<db>-<timestamp>.json and a Markdown table.
 """
 
 from __future__ import annotations
