@@ -159,6 +159,9 @@ def content_import(
     ] = True,
     if_changed: Annotated[bool, typer.Option(help="skip when the pack equals the latest version")] = False,
     note: Annotated[str, typer.Option(help="what changed, shown in the version history")] = "",
+    reread: Annotated[
+        bool, typer.Option(help="a substantive change: learners who read a changed lesson must read it again")
+    ] = False,
 ) -> None:
     """Validate a pack completely, then store it as the course's next version (published, or as a draft)."""
     from app.authoring import drafts
@@ -168,7 +171,14 @@ def content_import(
 
     async def work(session: AsyncSession) -> CourseVersion | None:
         return await drafts.import_pack(
-            session, pack=pack, source=Source.CLI, if_changed=if_changed, publish=publish, note=note, origin=str(path)
+            session,
+            pack=pack,
+            source=Source.CLI,
+            if_changed=if_changed,
+            publish=publish,
+            reread_changed=reread,
+            note=note,
+            origin=str(path),
         )
 
     version = _run_in_session(work)
@@ -176,6 +186,10 @@ def content_import(
         typer.echo(f"= {pack.course.slug}: 変更はありません(取り込み済みの最新版と同じです)。")
     elif publish:
         typer.echo(f"✓ {pack.course.slug}: 第{version.number}版として取り込み、公開しました。")
+        if reread and version.reread_slugs:
+            typer.echo(
+                f"  変更されたレッスンを読んだ人には、もう一度読むよう求めます: {', '.join(version.reread_slugs)}"
+            )
     else:
         typer.echo(
             f"✓ {pack.course.slug}: 第{version.number}版を下書きとして保存しました(公開は管理画面か --publish で)。"

@@ -221,3 +221,17 @@ def test_cycles_run_opens_the_recurring_cycles_that_are_due(tmp_path: Path, monk
         config.get_settings.cache_clear()
     assert first.exit_code == 0 and "1 件" in first.output, first.output
     assert again.exit_code == 0 and "0 件" in again.output
+
+
+def test_import_with_reread_asks_readers_of_changed_lessons_again(cli_database: str, tmp_path: Path) -> None:
+    assert runner.invoke(app, ["content", "import", str(MINI_COURSE)]).exit_code == 0
+    edited = tmp_path / "edited"
+    shutil.copytree(MINI_COURSE, edited)
+    lesson = edited / "lessons/02-responses.md"
+    lesson.write_text(lesson.read_text(encoding="utf-8") + "\n法改正に合わせて追記しました。\n", encoding="utf-8")
+    result = runner.invoke(app, ["content", "import", str(edited), "--reread", "--note", "法改正"])
+    assert result.exit_code == 0 and "もう一度読むよう求めます: responses" in result.output
+    assert _scalar(cli_database, "SELECT reread_slugs FROM course_versions WHERE number = 2") == '["responses"]'
+    lesson.write_text(lesson.read_text(encoding="utf-8") + "\n誤字を直しました。\n", encoding="utf-8")
+    assert runner.invoke(app, ["content", "import", str(edited)]).exit_code == 0
+    assert _scalar(cli_database, "SELECT reread_slugs FROM course_versions WHERE number = 3") == "[]"
