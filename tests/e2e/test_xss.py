@@ -235,7 +235,8 @@ def test_people_and_departments_are_inert_wherever_they_are_listed(
     for href, name in users:
         if name in ATTRIBUTE_NAMES:  # the user form puts the name and the address inside value="…"
             admin.visit(href)
-    admin.visit("/admin/users/slips/choose")
+    admin.visit("/admin/users/slips/choose?everyone=1")
+    admin.submit(page.get_by_role("button", name="確認へ進む"), where="slip confirmation")
     with page.expect_popup() as popup:
         page.get_by_role("button", name=re.compile("設定票を作る")).click()
     admin.watch.inspect(popup.value, "printed slips")
