@@ -29,7 +29,7 @@ app.add_typer(cycles_app, name="cycles")
 T = TypeVar("T")
 
 
-def _run_in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+def run_in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run one unit of work in a transaction: all of it is stored, or none of it."""
 
     import app.models  # noqa: F401 - every model registered, so foreign keys between domains resolve
@@ -102,7 +102,7 @@ def db_analyze() -> None:
     """Refresh the query planner's statistics (after a bulk import; PostgreSQL's autovacuum also does it)."""
     from sqlalchemy import text
 
-    _run_in_session(lambda s: s.execute(text("ANALYZE")))
+    run_in_session(lambda s: s.execute(text("ANALYZE")))
     typer.echo("統計情報を更新しました。")
 
 
@@ -181,7 +181,7 @@ def content_import(
             origin=str(path),
         )
 
-    version = _run_in_session(work)
+    version = run_in_session(work)
     if version is None:
         typer.echo(f"= {pack.course.slug}: 変更はありません(取り込み済みの最新版と同じです)。")
     elif publish:
@@ -220,7 +220,7 @@ def content_rollback(
         await publication.rollback(session, version_id=version_id, actor=None, source=Source.CLI)
 
     try:
-        _run_in_session(work)
+        run_in_session(work)
     except AppError as error:
         typer.echo(f"✗ {error.message}", err=True)
         raise typer.Exit(1) from error
@@ -257,7 +257,7 @@ def demo(if_empty: Annotated[bool, typer.Option(help="do nothing when users alre
             return None
         return await demo_data.create_demo(session)
 
-    accounts = _run_in_session(work)
+    accounts = run_in_session(work)
     if accounts is None:
         typer.echo("ユーザーが登録済みのため、デモデータは作成しませんでした。")
         return
@@ -303,7 +303,7 @@ def users_create_admin(
         )
 
     try:
-        _run_in_session(work)
+        run_in_session(work)
     except AppError as error:
         typer.echo(error.message, err=True)
         raise typer.Exit(1) from error
@@ -330,7 +330,7 @@ def users_import(
             await import_apply.apply_plan(session, plan=plan, actor=None, source=file.name)
         return plan
 
-    plan = _run_in_session(work)
+    plan = run_in_session(work)
     for note in plan.notes:
         typer.echo(f"  ({note})")
     for error in plan.errors:
@@ -388,7 +388,7 @@ def cycles_run() -> None:
     from app.assignments.recurrence import open_due_cycles
     from app.core.db import utcnow
 
-    opened = _run_in_session(lambda session: open_due_cycles(session, now=utcnow()))
+    opened = run_in_session(lambda session: open_due_cycles(session, now=utcnow()))
     typer.echo(f"新しい研修期間を {len(opened)} 件開始しました。")
 
 

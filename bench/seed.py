@@ -13,7 +13,6 @@ implementation of them; every employee shares one password hash so seeding does 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 import secrets
@@ -29,17 +28,17 @@ from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import app.models  # noqa: F401 - every model registered, so foreign keys between domains resolve
-from app import subscriptions
 from app.assignments import service as assignment_service
 from app.assignments.models import Assignment
 from app.auth import service as auth_service
 from app.auth.deps import SESSION_COOKIE, cookie_serializer
 from app.auth.identifiers import token_hash
 from app.auth.models import Role, User, UserSession
+from app.cli import run_in_session
 from app.content import service as content_service
 from app.content.models import Course, CourseVersion
 from app.core.config import Environment, get_settings
-from app.core.db import make_engine, make_sessionmaker, utcnow
+from app.core.db import utcnow
 from app.counters.service import Tally
 from app.lessons import service as lessons_service
 from app.org.models import Department, ManagedDepartment
@@ -433,22 +432,11 @@ T = TypeVar("T")
 
 
 def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Refuse a production database, then run the work in one transaction."""
-    settings = get_settings()
-    if settings.env is Environment.PRODUCTION:
+    """Refuse a production database, then run the work in one transaction as every `lms` command does."""
+    if get_settings().env is Environment.PRODUCTION:
         typer.echo("LMS_ENV=production ではベンチマーク用データを作成できません。", err=True)
         raise typer.Exit(1)
-    subscriptions.install()
-
-    async def main() -> T:
-        engine = make_engine(settings)
-        try:
-            async with make_sessionmaker(engine)() as session, session.begin():
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(main())
+    return run_in_session(work)
 
 
 @cli.command("organisation")

@@ -161,6 +161,16 @@ class QuestionKind:
         raise NotImplementedError
 
 
+class PickOne(QuestionKind):
+    """A type whose answer is the id of the one item picked (a choice, a response)."""
+
+    def parse_form(self, definition: dict[str, Any], values: FormValues) -> Any:
+        return one_of(self.items(definition), values)
+
+    def mark(self, item: ItemView, answer: Any) -> None:
+        item.chosen = answer == item.id
+
+
 def given_values(values: FormValues) -> list[str]:
     """The non-empty values of the question's `answer` field (a hidden empty one marks a cleared checkbox list)."""
     return [value for value in values.get("answer", []) if value != ""]

@@ -11,16 +11,14 @@ from app.quiz.types.base import (
     RATING_CREDIT,
     ChoiceId,
     FormValues,
-    ItemView,
     NonEmptyText,
+    PickOne,
     QuestionBase,
-    QuestionKind,
     QuestionResult,
     QuestionType,
     Rating,
     Slug,
     Strict,
-    one_of,
     unique,
 )
 
@@ -49,14 +47,11 @@ class ScenarioQuestion(QuestionBase):
         return self
 
 
-class Scenario(QuestionKind):
+class Scenario(PickOne):
     type = QuestionType.SCENARIO
     model = ScenarioQuestion
     label = "場面判断"
     items_field = "responses"
-
-    def parse_form(self, definition: dict[str, Any], values: FormValues) -> Any:
-        return one_of(self.items(definition), values)
 
     def score(self, question: Any, answer: Any, partial_credit: bool) -> QuestionResult:
         chosen = next((r for r in question.responses if r.id == answer), None)
@@ -64,9 +59,6 @@ class Scenario(QuestionKind):
             return QuestionResult(0.0)
         credit = chosen.credit if chosen.credit is not None else RATING_CREDIT[chosen.rating]
         return QuestionResult(credit, [chosen.misconception] if chosen.misconception else [])
-
-    def mark(self, item: ItemView, answer: Any) -> None:
-        item.chosen = answer == item.id
 
     def sample_form(self, definition: dict[str, Any], *, correct: bool, rng: random.Random) -> FormValues:
         ratings = ("best",) if correct else ("risky", "harmful", "acceptable")

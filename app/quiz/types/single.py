@@ -10,15 +10,13 @@ from pydantic import Field, model_validator
 from app.quiz.types.base import (
     ChoiceId,
     FormValues,
-    ItemView,
     NonEmptyText,
+    PickOne,
     QuestionBase,
-    QuestionKind,
     QuestionResult,
     QuestionType,
     Slug,
     Strict,
-    one_of,
     unique,
 )
 
@@ -45,14 +43,11 @@ class SingleChoiceQuestion(QuestionBase):
         return self
 
 
-class SingleChoice(QuestionKind):
+class SingleChoice(PickOne):
     type = QuestionType.SINGLE
     model = SingleChoiceQuestion
     label = "1つ選ぶ"
     items_field = "choices"
-
-    def parse_form(self, definition: dict[str, Any], values: FormValues) -> Any:
-        return one_of(self.items(definition), values)
 
     def score(self, question: Any, answer: Any, partial_credit: bool) -> QuestionResult:
         chosen = next((c for c in question.choices if c.id == answer), None)
@@ -61,9 +56,6 @@ class SingleChoice(QuestionKind):
         if chosen.correct:
             return QuestionResult(1.0)
         return QuestionResult(0.0, [chosen.misconception] if chosen.misconception else [])
-
-    def mark(self, item: ItemView, answer: Any) -> None:
-        item.chosen = answer == item.id
 
     def sample_form(self, definition: dict[str, Any], *, correct: bool, rng: random.Random) -> FormValues:
         ids = [c["id"] for c in definition["choices"] if bool(c.get("correct")) == correct]
