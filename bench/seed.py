@@ -27,7 +27,6 @@ import typer
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-import app.models  # noqa: F401 - every model registered, so foreign keys between domains resolve
 from app.assignments import service as assignment_service
 from app.assignments.models import Assignment
 from app.auth import service as auth_service
