@@ -334,6 +334,13 @@ async def _history(
         await flush_batches()
     await flush_batches(force=True)
     await tally.write(session)
+    report.rows.update(
+        question_stats=len(tally.answered),
+        wrong_answer_stats=len(tally.wrong),
+        misconception_stats=len(tally.misconceptions),
+        lesson_stats=len({(department, slug) for department, slug, _event in tally.lessons}),
+        completion_day_stats=len(tally.completion_days),
+    )
     await recount_roster(session, course_id=course.id)
     await _resync_sequences(session, ["attempts", "attempt_answers"])
     # Fresh statistics, or the planners keep guessing from an empty database (SQLite then sorts 100,000 rows

@@ -76,7 +76,7 @@ async def _edit_page(
         "departments": await _departments(db),
         "role_labels": service.ROLE_LABELS,
         "link": link,
-        "link_valid_until": (await slips.valid_links_until(db, user_ids=[user.id])).get(user.id) if user else None,
+        "link_valid_until": (await links.valid_links_until(db, user_ids=[user.id])).get(user.id) if user else None,
     }
     return render(request, "admin/user_edit.html", context, status_code=status_code)
 
@@ -206,7 +206,7 @@ async def choose_slips(
         "department_id": department_id,
         # Nobody is ticked unless the admin asks for everyone shown: a slip replaces that person's link.
         "tick_all": everyone,
-        "links": await slips.valid_links_until(db, user_ids=[row.user.id for row in rows]),
+        "links": await links.valid_links_until(db, user_ids=[row.user.id for row in rows]),
         "limit": slips.MAX_PER_BATCH,
     }
     return render(request, "admin/slips_choose.html", context)

@@ -25,6 +25,9 @@ from app.lessons.models import Lesson
 from app.quiz.models import Quiz
 from app.quiz.schemas import QuizFile
 
+# How the audit trail names where an import came from (a .zip uploaded in コンテンツ管理 is audited by upload_zip).
+IMPORTED_VIA = {Source.CLI: "lms content import", Source.DOCUMENTS: "方針・マニュアルの公開", Source.WEB: "管理画面"}
+
 
 def _substitute(value: Any, variables: dict[str, str]) -> Any:
     if isinstance(value, str):
@@ -159,7 +162,7 @@ async def import_pack(
             return None
     actor_id = actor.id if actor else None
     version = await store_pack(session, pack=pack, actor_id=actor_id, note=note)
-    course = await session.get(Course, version.course_id)
+    course: Course | None = None
     changed: list[str] = []
     if publish:
         course, version, changed = await make_current(
@@ -168,7 +171,7 @@ async def import_pack(
     if source is not None:
         label = f"{pack.course.slug} 第{version.number}版"
         state = "公開" if publish else "下書きとして保存"
-        via = "lms content import" if source is Source.CLI else "方針・マニュアルの公開"
+        via = IMPORTED_VIA[source]
         await audit.record(
             session,
             actor=actor,
@@ -178,8 +181,7 @@ async def import_pack(
             summary=f"{label}を{state}({via})",
             details={"path": origin, "source_hash": pack.source_hash} if origin else {"source_hash": pack.source_hash},
         )
-        if publish:
-            assert course is not None
+        if course is not None:
             await record_publication(
                 session, course=course, version=version, actor=actor, changed=changed, reread_requested=reread_changed
             )

@@ -1,5 +1,6 @@
-"""The counters' one write API: grading, first opens/reads/passes, completions and standings move them by what
-changed. Counted under the learner's department at the time of the event; people without one are not counted."""
+"""The counters' write API for events: grading, first opens/reads/passes, completions and standings move them by
+what changed (rebuilding them from the standings is app/progress/recount.py). Counted under the learner's
+department at the time of the event; people without one are not counted."""
 
 from __future__ import annotations
 

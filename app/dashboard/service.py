@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
@@ -64,10 +64,6 @@ class Page:
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
-
-
-def _count_if(condition: Any) -> Any:
-    return func.coalesce(func.sum(cast(case((condition, 1), else_=0), Integer)), 0)
 
 
 def _counters_in_scope(scope: Scope, roster_filter: RosterFilter) -> list[Any]:

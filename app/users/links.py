@@ -33,6 +33,34 @@ class IssuedLink:
     mailed: bool
 
 
+async def valid_links(session: AsyncSession, *, user_ids: list[int]) -> dict[int, PasswordSetToken]:
+    """For each of these people who holds a link that still works, that link (the newest, if several)."""
+    if not user_ids:
+        return {}
+    tokens = await session.scalars(
+        select(PasswordSetToken)
+        .where(
+            PasswordSetToken.user_id.in_(user_ids),
+            PasswordSetToken.used_at.is_(None),
+            PasswordSetToken.expires_at > utcnow(),
+        )
+        .order_by(PasswordSetToken.id)
+    )
+    return {token.user_id: token for token in tokens}
+
+
+async def valid_links_until(session: AsyncSession, *, user_ids: list[int]) -> dict[int, datetime]:
+    """For each of these people who holds a link that still works: when it expires."""
+    return {user_id: token.expires_at for user_id, token in (await valid_links(session, user_ids=user_ids)).items()}
+
+
+async def lock_people(session: AsyncSession, *, user_ids: list[int]) -> None:
+    """Hold these people's rows until the transaction ends (PostgreSQL; SQLite has one writer anyway), so two
+    requests that change their links run one after the other, never both on what they read before."""
+    if user_ids:
+        await session.execute(select(User.id).where(User.id.in_(user_ids)).order_by(User.id).with_for_update())
+
+
 async def expire_links(session: AsyncSession, *, user_id: int) -> None:
     await session.execute(
         update(PasswordSetToken)
@@ -48,6 +76,7 @@ async def issue_password_link(
     e-mail address."""
     if not user.is_active:
         raise Conflict("無効なユーザーにはリンクを発行できません。先に有効にしてください。")
+    await lock_people(session, user_ids=[user.id])
     await expire_links(session, user_id=user.id)
     token = secrets.token_urlsafe(24)
     expires_at = utcnow() + timedelta(days=LINK_DAYS)

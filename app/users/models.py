@@ -47,6 +47,7 @@ class SlipBatch(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     user_ids: Mapped[list[int]] = mapped_column(JSON)
-    # Who had a valid link when the admin confirmed: printing refuses if anyone else has gained one since.
-    replaces_user_ids: Mapped[list[int]] = mapped_column(JSON)
+    # Each person's valid link when the admin confirmed ({user id: token id}, people without one left out):
+    # printing refuses if any of them has a different valid link by then, so no link changes unannounced.
+    links_seen: Mapped[dict[str, int]] = mapped_column(JSON)
     printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

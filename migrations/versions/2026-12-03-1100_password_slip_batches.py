@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("user_ids", sa.JSON(), nullable=False),
-        sa.Column("replaces_user_ids", sa.JSON(), nullable=False),
+        sa.Column("links_seen", sa.JSON(), nullable=False),
         sa.Column("printed_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["created_by_id"],

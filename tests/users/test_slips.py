@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import httpx
 from bs4 import BeautifulSoup
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.admin.user_routes import qr_svg
@@ -159,6 +159,60 @@ async def test_a_link_issued_after_confirming_stops_the_print_run(
     await db.commit()
     assert list(await db.scalars(select(PasswordSetToken.user_id))) == [second.id]
     assert (await db.scalars(select(SlipBatch.printed_at))).one() is None
+
+
+async def test_a_second_print_run_cannot_void_the_slips_of_the_first(
+    app, admin_client: httpx.AsyncClient, db: AsyncSession, org: Org
+) -> None:
+    """Two confirmations made for the same person, both saying the link valid now will be replaced: once the first
+    is printed, that link is not the one the second confirmation named, so the second is refused."""
+    person = await staff(db, "S001")
+    await links_of(admin_client, person)
+    _first, first_action = await confirm(admin_client, person)
+    _second, second_action = await confirm(admin_client, person)
+    printed = soup(await admin_client.post(first_action)).select_one(".slip-url").get_text()
+
+    refused = await admin_client.post(second_action)
+    assert refused.status_code == 409
+    assert message(refused).startswith("確認したあとに、次の人へ別のリンクが発行されました: 店舗 S001。")
+    assert await link_works(app, link_path(printed))
+
+
+async def test_someone_deactivated_after_confirming_stops_the_print_run(
+    app, admin_client: httpx.AsyncClient, db: AsyncSession, org: Org
+) -> None:
+    first, second = await staff(db, "S001"), await staff(db, "S002")
+    _page, action = await confirm(admin_client, first, second)
+    assert (await admin_client.post(f"/admin/users/{second.id}/deactivate")).status_code == 303
+
+    refused = await admin_client.post(action)
+    assert refused.status_code == 409 and message(refused).startswith("確認したあとに無効になった人がいます。")
+    await db.commit()
+    assert list(await db.scalars(select(PasswordSetToken))) == []
+
+
+async def test_ticking_everyone_ticks_no_more_than_one_print_run(
+    admin_client: httpx.AsyncClient, db: AsyncSession, org: Org
+) -> None:
+    now = utcnow()
+    await db.execute(
+        insert(User),
+        [
+            {
+                "employee_number": f"T{n:05d}",
+                "display_name": f"大勢 {n}",
+                "role": "learner",
+                "is_active": True,
+                "created_at": now,
+            }
+            for n in range(MAX_PER_BATCH + 5)
+        ],
+    )
+    await db.commit()
+    page = soup(await admin_client.get("/admin/users/slips/choose", params={"everyone": "1"}))
+    assert len(page.select("input[name=user_ids]")) == MAX_PER_BATCH + 5
+    assert len(page.select("input[name=user_ids][checked]")) == MAX_PER_BATCH
+    assert "表示中の先頭 1,000 人にチェックを付けました" in page.get_text()
 
 
 async def test_an_old_or_foreign_confirmation_prints_nothing(
