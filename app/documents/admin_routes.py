@@ -28,7 +28,7 @@ def _steps_for(kind: service.Kind) -> list[tuple[str, str]]:
     """(key, title) of every page of the wizard, the manual's full-text step and the preview included."""
     steps = [(step.key, step.title) for step in kind.steps]
     if kind.key == "manual":
-        steps.append((service.TEMPLATE_STEP, "本文の編集"))
+        steps.append((service.TEMPLATE_STEP, service.TEMPLATE_TITLE))
     return [*steps, (company_course.TEST_STEP, "社内テスト(任意)"), ("preview", "確認と公開")]
 
 
@@ -72,6 +72,7 @@ async def document_page(request: Request, kind_key: str, db: SessionDep, admin: 
         "audience": await org_service.department_name(db, department_id=document.department_id),
         "first_step": _steps_for(kind)[0][0],
         "unpublished": service.has_unpublished_changes(kind, document, current),
+        "checklist": service.draft_checklist(kind, document.draft or {}),
     }
     return render(request, "documents/document.html", context)
 
@@ -192,6 +193,7 @@ async def _preview_page(
         "steps": _steps_for(kind),
         "incomplete": service.incomplete_steps(kind, document.draft or {}),
         "rendering": service.render_draft(kind, document.draft or {}),
+        "checklist": service.draft_checklist(kind, document.draft or {}),
         "current": await service.current_version(db, document=document),
         "departments": await org_service.departments_in_scope(db, scope=EVERYTHING),
         "previous_url": _step_url(kind, _neighbours(kind, "preview")[0] or "preview"),

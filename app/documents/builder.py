@@ -22,7 +22,10 @@ __all__ = [
 
 
 class PolicyAnswers(BaseModel):
-    """One draft of the wizard; every field has a default so that an empty draft validates."""
+    """One draft of the wizard; every field has a default so that an empty draft validates.
+
+    A draft saved before a field existed has no value for it: `service.draft_answers` fills it from
+    `default_policy_answers()`, so a field added later must get a sensible default there."""
 
     company_name: str = ""
     issuer: str = ""
@@ -31,8 +34,11 @@ class PolicyAnswers(BaseModel):
     definition: str = ""
     behaviours: list[str] = ModelField(default_factory=list)
     behaviours_extra: list[str] = ModelField(default_factory=list)
+    considerations: list[str] = ModelField(default_factory=list)
     responses: list[str] = ModelField(default_factory=list)
     response_limits: str = ""
+    response_safeguards: list[str] = ModelField(default_factory=list)
+    service_duty_note: str = ""
     escalation_first: str = ""
     escalation_second: str = ""
     escalation_final: str = ""
@@ -40,11 +46,15 @@ class PolicyAnswers(BaseModel):
     desk_contact: str = ""
     desk_hours: str = ""
     desk_promises: list[str] = ModelField(default_factory=list)
+    desk_support: list[str] = ModelField(default_factory=list)
     desk_note: str = ""
     care: list[str] = ModelField(default_factory=list)
     care_note: str = ""
     outside: list[str] = ModelField(default_factory=list)
     outside_note: str = ""
+    other_companies: list[str] = ModelField(default_factory=list)
+    cooperation_desk: str = ""
+    investigation: list[str] = ModelField(default_factory=list)
     records: list[str] = ModelField(default_factory=list)
     records_note: str = ""
     publish: list[str] = ModelField(default_factory=list)
@@ -77,15 +87,21 @@ def default_policy_answers() -> PolicyAnswers:
             "店頭や窓口に限らず、電話、メール、SNS、オンラインでの言動も対象です。"
         ),
         behaviours=_all_keys("behaviours"),
+        considerations=_all_keys("considerations"),
         responses=_all_keys("responses"),
         response_limits="長時間にわたる拘束や同じ要求の繰り返しには、一定の時間や回数を目安に対応を終了することがあります。",
+        response_safeguards=_all_keys("response_safeguards"),
         escalation_first="店長・所属長",
         escalation_second="本部 お客様相談室",
         escalation_final="法務部・経営層",
         desk_name="人事部 ハラスメント相談窓口",
         desk_promises=_all_keys("desk_promises"),
+        desk_support=_all_keys("desk_support", but=("one_stop",)),
         care=_all_keys("care"),
-        outside=_all_keys("outside", but=("partners",)),
+        outside=_all_keys("outside"),
+        other_companies=_all_keys("other_companies", but=("ask_others",)),
+        cooperation_desk="人事部 ハラスメント相談窓口",
+        investigation=_all_keys("investigation"),
         records=_all_keys("records"),
         publish=_all_keys("publish", but=("partners",)),
         customer_request=(
@@ -136,13 +152,23 @@ def _behaviours(answers: PolicyAnswers) -> str:
     )
 
 
+def _considerations(answers: PolicyAnswers) -> str:
+    items = _chosen(answers, "considerations")
+    return _blocks("対策を進めるにあたって、当社は次のことを守ります。", _bullets(items)) if items else ""
+
+
 def _responses(answers: PolicyAnswers) -> str:
     items = _chosen(answers, "responses")
     limits = md_paragraphs(answers.response_limits)
-    if not items and not limits:
+    safeguards = _chosen(answers, "response_safeguards") + _labelled(
+        ("法令で提供が求められている当社のサービス", answers.service_duty_note)
+    )
+    if not items and not limits and not safeguards:
         return ""
     lead = "カスタマーハラスメントに当たる行為があった場合、当社は次のように対応します。" if items else ""
-    return _blocks(lead, _bullets(items), limits)
+    # The sentence between the two lists keeps Markdown from merging them into one.
+    safeguard_lead = "こうした対応は、次のことを守って行います。" if safeguards else ""
+    return _blocks(lead, _bullets(items), limits, safeguard_lead, _bullets(safeguards))
 
 
 def _escalation(answers: PolicyAnswers) -> str:
@@ -166,13 +192,15 @@ def _labelled(*pairs: tuple[str, str]) -> list[str]:
 def _desk(answers: PolicyAnswers) -> str:
     details = _labelled(("窓口", answers.desk_name), ("連絡先", answers.desk_contact), ("受付時間", answers.desk_hours))
     promises = _chosen(answers, "desk_promises")
+    support = _chosen(answers, "desk_support")
     note = md_paragraphs(answers.desk_note)
-    if not details and not promises and not note:
+    if not details and not promises and not support and not note:
         return ""
     lead = "カスタマーハラスメントを受けた従業員や、その場に居合わせた従業員のために、相談窓口を設けます。"
-    # The sentence between the two lists keeps Markdown from merging them into one.
+    # The sentences between the lists keep Markdown from merging them into one.
     promise_lead = "相談窓口では、次のことを約束します。" if promises else ""
-    return _blocks(lead, _bullets(details), promise_lead, _bullets(promises), note)
+    support_lead = "窓口の担当者が適切に対応できるよう、次のように備えます。" if support else ""
+    return _blocks(lead, _bullets(details), promise_lead, _bullets(promises), support_lead, _bullets(support), note)
 
 
 def _care(answers: PolicyAnswers) -> str:
@@ -189,8 +217,15 @@ def _outside(answers: PolicyAnswers) -> str:
     return _blocks("警察や弁護士などの外部の専門家と、次のように連携します。", _bullets(items)) if items else ""
 
 
+def _other_companies(answers: PolicyAnswers) -> str:
+    items = _chosen(answers, "other_companies") + _labelled(
+        ("他社からの協力の求めを受ける窓口", answers.cooperation_desk)
+    )
+    return _blocks("お取引先など他社との間でも、次のように取り組みます。", _bullets(items)) if items else ""
+
+
 def _records(answers: PolicyAnswers) -> str:
-    items = _chosen(answers, "records")
+    items = _chosen(answers, "investigation") + _chosen(answers, "records")
     if answers.records_note.strip():
         items.append(md_inline(answers.records_note))
     return (
@@ -216,12 +251,14 @@ SECTIONS: tuple[tuple[str, Callable[[PolicyAnswers], str]], ...] = (
     ("基本的な考え方", _stance),
     ("カスタマーハラスメントの定義", _definition),
     ("対象となる行為", _behaviours),
+    ("お客様の権利と配慮", _considerations),
     ("カスタマーハラスメントへの対応", _responses),
     ("社内の対応体制", _escalation),
     ("相談窓口", _desk),
     ("従業員への配慮", _care),
     ("警察・弁護士などとの連携", _outside),
-    ("記録と再発防止", _records),
+    ("お取引先など他社との関係", _other_companies),
+    ("事実確認・記録と再発防止", _records),
     ("お客様へのお願い", _customer_request),
     ("周知と見直し", _publish),
 )

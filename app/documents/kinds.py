@@ -24,6 +24,7 @@ KINDS = {
     "manual": Kind("manual", "カスタマーハラスメント応対マニュアル", manual.MANUAL_STEPS, manual.ManualAnswers),
 }
 TEMPLATE_STEP = "template"  # the manual's last step: its whole text, editable
+TEMPLATE_TITLE = "本文の編集"
 
 
 def kind_for(key: str) -> Kind:

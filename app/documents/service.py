@@ -16,8 +16,9 @@ from app.auth.models import User
 from app.content import markdown
 from app.core.db import utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound
-from app.documents import builder, company_course, manual, rules
-from app.documents.kinds import KINDS, TEMPLATE_STEP, Kind, kind_for, step_for
+from app.documents import builder, company_course, coverage, manual, rules
+from app.documents.guideline import Checklist
+from app.documents.kinds import KINDS, TEMPLATE_STEP, TEMPLATE_TITLE, Kind, kind_for, step_for
 from app.documents.models import CompanyDocument, DocumentVersion
 from app.documents.wizard import Step, document_body
 from app.org.models import Department
@@ -83,6 +84,14 @@ def render_draft(kind: Kind, draft: dict[str, Any]) -> Rendering:
     if text and test_yaml:
         problems += company_course.test_problems(kind=kind.key, title=title, markdown=text, test_yaml=test_yaml)
     return Rendering(title, text, markdown.render(document_body(text)).html if text else "", problems)
+
+
+def draft_checklist(kind: Kind, draft: dict[str, Any]) -> Checklist:
+    """The national guideline's measures, and which of them the draft covers (see guideline.py, coverage.py)."""
+    answers = draft_answers(kind, draft)
+    if kind.key == "policy":
+        return coverage.policy_checklist(answers)  # type: ignore[arg-type]
+    return coverage.manual_checklist(answers, draft_template(draft))  # type: ignore[arg-type]
 
 
 def draft_test(draft: dict[str, Any]) -> str:
@@ -218,7 +227,7 @@ async def publish(
     return version
 
 
-__all__ = ["KINDS", "TEMPLATE_STEP", "Kind", "kind_for", "step_for"]
+__all__ = ["KINDS", "TEMPLATE_STEP", "TEMPLATE_TITLE", "Kind", "kind_for", "step_for"]
 
 
 def incomplete_steps(kind: Kind, draft: dict[str, Any]) -> set[str]:

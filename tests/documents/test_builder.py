@@ -30,12 +30,14 @@ ALL_HEADINGS = [
     "基本的な考え方",
     "カスタマーハラスメントの定義",
     "対象となる行為",
+    "お客様の権利と配慮",
     "カスタマーハラスメントへの対応",
     "社内の対応体制",
     "相談窓口",
     "従業員への配慮",
     "警察・弁護士などとの連携",
-    "記録と再発防止",
+    "お取引先など他社との関係",
+    "事実確認・記録と再発防止",
     "お客様へのお願い",
     "周知と見直し",
 ]
@@ -161,7 +163,7 @@ def test_a_skipped_section_does_not_leave_a_gap_in_the_numbers() -> None:
     answers.behaviours = []
     answers.behaviours_extra = []
     headings = [h2.get_text() for h2 in soup_of(answers).find_all("h2")]
-    assert headings[2] == "3. カスタマーハラスメントへの対応"
+    assert headings[2] == "3. お客様の権利と配慮"
 
 
 def test_every_heading_is_followed_by_content() -> None:
@@ -351,3 +353,50 @@ def test_defaults_survive_a_round_trip_through_the_form(step) -> None:
 def test_step_for() -> None:
     assert step_for(KINDS["policy"], "desk") is POLICY_STEPS[4]
     assert step_for(KINDS["policy"], "nope") is None
+
+
+TYPED = [field for field in FIELDS if field.kind != "choices"]
+
+
+@pytest.mark.parametrize("field", TYPED, ids=lambda field: field.name)
+def test_every_typed_field_stays_literal_text(field: Field) -> None:
+    answers = filled()
+    value: object = HOSTILE if field.kind == "lines" else ("\n" if field.kind == "textarea" else " ").join(HOSTILE)
+    setattr(answers, field.name, value)
+    soup = soup_of(answers)
+    assert soup.find_all(["a", "script", "strong", "em", "code", "s", "del", "blockquote", "h1", "h3", "ol"]) == []
+    assert soup.find_all("div") == [] and h2_titles(soup) == ALL_HEADINGS
+    text = soup.get_text()
+    for hostile in HOSTILE if field.kind != "text" else [" ".join(HOSTILE)]:
+        assert hostile in text, (field.name, hostile)
+
+
+def test_the_new_sections_say_what_the_guideline_asks() -> None:
+    text = visible_text(filled())
+    for words in (
+        "合理的配慮",
+        "建設的対話",
+        "不当な差別的取扱い",
+        "認知症",
+        "法令の範囲内",
+        "管理監督者を含むすべての従業員",
+        "他社の従業員に行き過ぎた言動をしないよう",
+        "他社から、当社の従業員の言動について",
+        "双方から話を聞き",
+        "相談を受けるときの手引き",
+    ):
+        assert words in text, words
+    answers = filled()
+    answers.service_duty_note = "宿泊(旅館業法)"
+    items = [li.get_text() for li in soup_of(answers).find_all("li")]
+    assert "法令で提供が求められている当社のサービス: 宿泊(旅館業法)" in items
+    assert "他社からの協力の求めを受ける窓口: 人事部 ハラスメント相談窓口" in items
+
+
+def test_the_old_partners_choice_is_gone_and_its_key_in_a_stored_draft_is_ignored() -> None:
+    outside = next(field for field in FIELDS if field.name == "outside")
+    assert outside.option("partners") is None
+    answers = filled()
+    answers.outside = ["call_110", "partners"]
+    text = visible_text(answers)
+    assert "ためらわずに110番通報します" in text and "同様の行為をしないよう努め" not in text

@@ -21,6 +21,7 @@ from app.documents.wizard import document_body, parse_step_form
 FIELDS = [field for step in MANUAL_STEPS for field in step.fields]
 CHAPTERS = [
     "目的と基本姿勢",
+    "線を引く前に確かめること",
     "対応の基本フロー",
     "電話での対応",
     "窓口・店頭での対応",
@@ -78,14 +79,21 @@ def test_the_manual_renders_its_chapters_and_boxes() -> None:
     soup = rendered(answers)
     chapters = [re.sub(r"^\d+\. ", "", h2.get_text()) for h2 in soup.find_all("h2")]
     assert chapters == CHAPTERS
-    flow = [h3.get_text() for h3 in soup.find_all("h3")][:6]
+    flow = [h3.get_text() for h3 in soup.find_all("h3") if re.match(r"\d+-\d ", h3.get_text())]
     assert flow == [
-        "2-1 初期対応",
-        "2-2 事実確認",
-        "2-3 記録",
-        "2-4 エスカレーション",
-        "2-5 対応の終了",
-        "2-6 事後のケア",
+        "3-1 初期対応",
+        "3-2 事実確認",
+        "3-3 記録",
+        "3-4 エスカレーション",
+        "3-5 対応の終了",
+        "3-6 事後のケア",
+    ]
+    checks = [h3.get_text() for h3 in soup.find_all("h3")][:4]
+    assert checks == [
+        "お客様の正当な権利",
+        "障害のある方への合理的配慮と建設的対話",
+        "病気・認知症・障害でやりとりが難しい方",
+        "サービスの制限は法令の範囲内で",
     ]
     boxes = [title.get_text() for title in soup.select(".admonition-title")]
     assert "ポイント" in boxes and "注意" in boxes
@@ -97,7 +105,8 @@ def test_the_manual_has_a_useful_length() -> None:
     answers = default_manual_answers()
     answers.company_name = "株式会社みなと商事"
     characters = len(re.sub(r"\s", "", rendered(answers).get_text()))
-    assert 3000 <= characters <= 5000
+    # About 1,000 characters more since the guideline's 留意事項 have their own chapter (2026-12).
+    assert 3000 <= characters <= 6500
 
 
 def test_empty_answers_read_as_not_filled_and_the_company_as_tousha() -> None:
