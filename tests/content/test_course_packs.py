@@ -73,6 +73,13 @@ def test_basics_tests_have_12_questions_8_drawn_80_percent_half_scenarios() -> N
     assert {"introduction", "glossary"} <= {lesson.slug for lesson in basics.lessons if lesson.is_appendix}
 
 
+def test_every_test_is_at_least_half_scenario_judgement(pack: Pack) -> None:
+    for lesson in pack.lessons:
+        if lesson.quiz is not None:
+            scenarios = sum(question.type == "scenario" for question in lesson.quiz.questions)
+            assert scenarios * 2 >= len(lesson.quiz.questions), f"{lesson.quiz_file}: {scenarios} scenarios"
+
+
 def test_practice_manual_test_has_at_least_12_questions() -> None:
     practice = load_pack(CONTENT / "kasuhara-practice")
     manual = next(lesson for lesson in practice.lessons if lesson.slug == "response-manual")
