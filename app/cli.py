@@ -37,7 +37,7 @@ def run_in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     from app.core import logs
 
     logs.configure(get_settings().log_level)
-    subscriptions.install()
+    subscriptions.install(get_settings())
 
     async def main() -> T:
         engine = make_engine(get_settings())
@@ -360,10 +360,17 @@ def serve(
     port: int = 8000,
     workers: int = 1,
     reload: bool = False,
+    worker: Annotated[
+        bool, typer.Option(help="run a job worker in each web process (off when `lms worker` runs them)")
+    ] = True,
 ) -> None:
-    """Serve the app with uvicorn."""
+    """Serve the app with uvicorn (and, unless --no-worker, a job worker in each process)."""
+    import os
+
     import uvicorn
 
+    os.environ["LMS_WORKER_IN_PROCESS"] = "true" if worker else "false"  # read by create_app in each process
+    get_settings.cache_clear()
     settings = get_settings()
     typer.echo(f"http://{host}:{port} で起動します。")
     if settings.env is Environment.DEVELOPMENT:
@@ -380,6 +387,52 @@ def serve(
         proxy_headers=True,
         log_level=settings.log_level,
     )
+
+
+@app.command("worker")
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="jobs run at the same time")] = 4,
+    queues: Annotated[str, typer.Option(help="comma-separated queues to serve (default: all), e.g. mail")] = "",
+    once: Annotated[bool, typer.Option(help="run what is due now, then exit (for cron and scripts)")] = False,
+    schedules: Annotated[bool, typer.Option(help="also enqueue recurring jobs (cycles, notices, digest)")] = True,
+) -> None:
+    """Run background jobs until SIGTERM/SIGINT (then finish running jobs or give them back). Start as many as
+    you like, on as many machines as you like, against the same database."""
+    import signal
+
+    import app.models  # noqa: F401 - every model registered, so foreign keys between domains resolve
+    from app import subscriptions
+    from app.core import logs
+    from app.jobs.worker import Worker, WorkerOptions
+
+    settings = get_settings()
+    logs.configure(settings.log_level)
+    subscriptions.install(settings)
+    options = WorkerOptions(
+        concurrency=concurrency,
+        queues=[q.strip() for q in queues.split(",") if q.strip()] or None,
+        lease_seconds=settings.job_lease_seconds,
+        shutdown_grace_seconds=settings.job_shutdown_seconds,
+        run_schedules=schedules,
+    )
+
+    async def main() -> int:
+        engine = make_engine(settings)
+        job_worker = Worker(make_sessionmaker(engine), settings, options)
+        try:
+            if once:
+                return await job_worker.run_until_idle()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, job_worker.stop)
+            await job_worker.run()
+            return 0
+        finally:
+            await engine.dispose()
+
+    ran = asyncio.run(main())
+    if once:
+        typer.echo(f"ジョブを {ran} 件実行しました。")
 
 
 @cycles_app.command("run")

@@ -17,7 +17,6 @@ from app.admin.content_routes import router as admin_content_router
 from app.admin.course_settings import router as course_settings_router
 from app.admin.user_routes import router as admin_users_router
 from app.api.routes import router as api_router
-from app.assignments import scheduler
 from app.assignments.routes import router as assignments_router
 from app.audit.routes import router as audit_router
 from app.auth.deps import OptionalUser
@@ -27,7 +26,7 @@ from app.certificates.routes import router as certificates_router
 from app.content.routes import router as content_router
 from app.core import handlers, logs
 from app.core.config import Settings, get_settings
-from app.core.db import make_engine, make_sessionmaker
+from app.core.db import make_engine, make_sessionmaker, utcnow
 from app.core.logs import RequestIdMiddleware
 from app.core.middleware import CrossSiteProtection
 from app.core.migrate import pending_migration_message
@@ -35,6 +34,9 @@ from app.dashboard.routes import router as dashboard_router
 from app.documents.admin_routes import router as documents_admin_router
 from app.documents.routes import router as documents_router
 from app.evidence.routes import router as evidence_router
+from app.jobs import background
+from app.jobs import service as jobs_service
+from app.jobs.routes import router as jobs_router
 from app.learner.home_routes import router as home_router
 from app.learner.lesson_routes import router as lessons_router
 from app.learner.quiz_routes import router as quiz_router
@@ -77,10 +79,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
-        lifespan=scheduler.lifespan,
+        lifespan=background.lifespan,
     )
     app.state.settings = settings
-    subscriptions.install()
+    subscriptions.install(settings)
     app.state.engine = make_engine(settings)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.schema_ok = False
@@ -97,16 +99,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> JSONResponse:
+    async def healthz(detail: bool = False) -> JSONResponse:
+        """Up or not; with ?detail=1 also the job queue: counts by state and how long the oldest due job waits."""
         try:
             async with app.state.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
             message = await schema_problem(app)
+            if detail and not message:
+                async with app.state.sessionmaker() as session:
+                    jobs = (await jobs_service.health(session, now=utcnow())).as_dict()
         except Exception as error:  # any failure to reach the database means "not healthy"
             return JSONResponse({"status": "unavailable", "detail": type(error).__name__}, status_code=503)
         if message:
             return JSONResponse({"status": "unavailable", "detail": message}, status_code=503)
-        return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "ok", "jobs": jobs} if detail else {"status": "ok"})
 
     @app.get("/", include_in_schema=False)
     async def home(user: OptionalUser) -> RedirectResponse:
@@ -132,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         certificates_router,
         evidence_router,
         course_settings_router,
+        jobs_router,
     )
     for router in routers:
         app.include_router(router)

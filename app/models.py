@@ -17,6 +17,7 @@ from app.counters.models import (
 from app.dashboard.models import Reminder
 from app.documents.models import Acknowledgment, CompanyDocument, DocumentVersion
 from app.enrolments.models import Enrollment
+from app.jobs.models import Job, JobFile
 from app.lessons.models import Lesson
 from app.mail.models import OutboxMessage
 from app.org.models import Department, ManagedDepartment
@@ -43,6 +44,8 @@ __all__ = [
     "Department",
     "DocumentVersion",
     "Enrollment",
+    "Job",
+    "JobFile",
     "Lesson",
     "LessonProgress",
     "LessonReading",

@@ -431,6 +431,60 @@ async def seed_load_learners(
     )
 
 
+@dataclass
+class Overdue:
+    admin_id: int
+    user_ids: list[int]
+    emails: list[str]
+
+
+async def seed_overdue(session: AsyncSession, *, count: int, course_slug: str = "kasuhara-basics") -> Overdue:
+    """`count` employees with a company e-mail in one department, all overdue on the course (due yesterday), and an
+    admin to remind them: the 督促 benchmark's and the job tests' organisation."""
+    course, _version = await content_service.get_course(session, slug=course_slug)
+    department = Department(name="督促試験部", parent_id=None, path="")
+    session.add(department)
+    await session.flush()
+    department.path = f"/{department.id}/"
+    now = utcnow()
+    tag = f"{department.id}"
+    first_id = await _next_id(session, User.id)
+    report = SeedReport(employees=count)
+    emails = [f"late-{tag}-{i}@example.com" for i in range(count)]
+    rows = [
+        {
+            "id": first_id + i,
+            "email": email,
+            "display_name": f"期限 {i:05d}",
+            "password_hash": None,
+            "role": Role.LEARNER.value,
+            "is_active": True,
+            "department_id": department.id,
+            "created_at": now,
+        }
+        for i, email in enumerate(emails)
+    ]
+    admin_id = first_id + count
+    rows.append(
+        {
+            "id": admin_id,
+            "email": f"late-admin-{tag}@example.com",
+            "display_name": "督促 管理者",
+            "password_hash": None,
+            "role": Role.ADMIN.value,
+            "is_active": True,
+            "department_id": None,
+            "created_at": now,
+        }
+    )
+    await _insert(session, User.__table__, rows, report)
+    await _resync_sequences(session, ["users"])
+    session.add(Assignment(course_id=course.id, department_id=department.id, due_at=now - timedelta(days=1)))
+    await session.flush()
+    await assignment_service.sync_roster(session, course_id=course.id)
+    return Overdue(admin_id=admin_id, user_ids=[first_id + i for i in range(count)], emails=emails)
+
+
 # --- command line ---------------------------------------------------------------------------------------------
 
 cli = typer.Typer(help="ベンチマーク用のデータ(本番では作成できません)", no_args_is_help=True)

@@ -24,6 +24,7 @@ from app.content.models import Course
 from app.content.pack import load_pack
 from app.core import migrate
 from app.core.config import Environment, Settings
+from app.jobs.worker import Worker, WorkerOptions
 from app.main import create_app
 from app.models import Base
 from app.org.scope import EVERYTHING
@@ -135,9 +136,10 @@ async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWOR
 
 
 @pytest.fixture
-async def mini_course(db: AsyncSession) -> Course:
+async def mini_course(app, db: AsyncSession) -> Course:
     version = await drafts.import_pack(db, pack=load_pack(MINI_COURSE))
     await db.commit()
+    await run_jobs(app)  # what publishing enqueued: tests start from a quiet queue
     assert version is not None
     course = await db.get(Course, version.course_id)
     assert course is not None
@@ -169,3 +171,9 @@ def anyio_backend() -> str:
 @pytest.fixture(scope="session")
 def repo_root() -> Iterator[Path]:
     yield Path(__file__).resolve().parents[1]
+
+
+async def run_jobs(app) -> int:
+    """Run every due background job (and what they enqueue) to the end, as a worker would; returns how many ran."""
+    options = WorkerOptions(run_schedules=False, lease_seconds=30)
+    return await Worker(app.state.sessionmaker, app.state.settings, options).run_until_idle()

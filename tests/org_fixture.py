@@ -31,7 +31,7 @@ from app.org.scope import EVERYTHING
 from app.progress import activity, standing
 from app.quiz import service as quiz_service
 from app.quiz.registry import sample_form
-from tests.conftest import MINI_COURSE, make_user
+from tests.conftest import MINI_COURSE, make_user, run_jobs
 
 
 @dataclass
@@ -80,7 +80,7 @@ async def read(db: AsyncSession, user: User, course: Course, lesson_slug: str) -
 
 
 @pytest.fixture
-async def org(db: AsyncSession, tmp_path: Path) -> Org:
+async def org(app, db: AsyncSession, tmp_path: Path) -> Org:
     version = await drafts.import_pack(db, pack=load_pack(pack_without_final_test(tmp_path)))
     course = await db.get(Course, version.course_id)
     departments = {
@@ -127,4 +127,5 @@ async def org(db: AsyncSession, tmp_path: Path) -> Org:
     await read(db, users["e4"], course, "basics")
     await take_test(db, users["e4"], course, "basics", answers={"b-single": {"answer": ["b"]}})
     await db.commit()
+    await run_jobs(app)  # what publishing enqueued: tests start from a quiet queue
     return Org(course=course, departments=departments, users=users)

@@ -17,6 +17,7 @@ APP = Path(__file__).resolve().parents[1] / "app"
 LAYERS: list[set[str]] = [
     {"core", "pdf"},  # infrastructure: settings, database, errors, templates; PDF drawing
     {"auth"},  # who someone is
+    {"jobs"},  # durable background jobs: the queue, the worker, schedules, the ジョブ page
     {"org", "mail", "audit"},  # departments and scope, the outbox, the audit log
     {"enrolments"},  # who is enrolled in which course, and in which training cycle
     {"counters"},  # the dashboard's counters and their one write API

@@ -16,7 +16,8 @@ from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import AppError
 from app.core.ids import page_number, parse_id
 from app.core.templating import render
-from app.users import import_apply, links, service, slips
+from app.jobs import service as jobs_service
+from app.users import import_apply, import_jobs, links, service, slips
 from app.users.csv_reader import MAX_BYTES as CSV_MAX_BYTES
 from app.users.schemas import UserForm
 
@@ -276,8 +277,11 @@ async def upload_csv(
 async def import_plan(request: Request, import_id: int, db: SessionDep, admin: AdminUser) -> Response:
     upload = await import_apply.get_upload(db, import_id=import_id)
     plan = await import_apply.plan_upload(db, upload=upload, acting_user_id=admin.id)
+    job = await jobs_service.job_by_key(db, key=import_jobs.job_key(upload.id))
     return render(
-        request, "admin/users_plan.html", {"upload": upload, "plan": plan, "role_labels": service.ROLE_LABELS}
+        request,
+        "admin/users_plan.html",
+        {"upload": upload, "plan": plan, "role_labels": service.ROLE_LABELS, "job": job},
     )
 
 
@@ -285,7 +289,5 @@ async def import_plan(request: Request, import_id: int, db: SessionDep, admin: A
 async def apply_import(
     request: Request, import_id: int, db: SessionDep, admin: AdminUser, digest: Annotated[str, Form(max_length=64)] = ""
 ) -> Response:
-    plan = await import_apply.apply_upload(db, actor=admin, import_id=import_id, digest=digest)
-    return RedirectResponse(
-        f"/admin/users?imported={len(plan.creates)}.{len(plan.updates)}.{len(plan.deactivations)}", status_code=303
-    )
+    job_id = await import_jobs.start_apply(db, actor=admin, import_id=import_id, digest=digest)
+    return RedirectResponse(f"/admin/users/import/{import_id}?job={job_id}", status_code=303)

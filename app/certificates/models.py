@@ -25,3 +25,5 @@ class Certificate(Base):
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # When the holder was told the certificate is about to expire (once per certificate).
+    expiry_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.auth.deps import CurrentUser
-from app.certificates import codes, service
+from app.certificates import bulk, codes, service
 from app.certificates.pdf import render_certificate
 from app.core.db import utcnow
 from app.core.deps import SessionDep
 from app.core.downloads import PDF, download
 from app.core.templating import render
+from app.org import service as org_service
 from app.org.deps import ScopeDep
 
 router = APIRouter()
@@ -59,4 +60,15 @@ async def verify(request: Request, db: SessionDep, code: Annotated[str, Query(ma
 @router.get("/manage/certificates")
 async def expiries(request: Request, db: SessionDep, user: CurrentUser, scope: ScopeDep) -> Response:
     rows = await service.upcoming_expiries(db, scope=scope, now=utcnow())
-    return render(request, "certificates/expiries.html", {"rows": rows, "display": codes.display})
+    departments = await org_service.departments_in_scope(db, scope=scope)
+    context = {"rows": rows, "display": codes.display, "departments": departments}
+    return render(request, "certificates/expiries.html", context)
+
+
+@router.post("/manage/certificates/bulk")
+async def bulk_download(
+    db: SessionDep, user: CurrentUser, scope: ScopeDep, department_id: Annotated[int, Form()]
+) -> Response:
+    """Every current certificate of a department as one ZIP, made by a job this page then follows."""
+    job_id = await bulk.request_department_certificates(db, requester=user, scope=scope, department_id=department_id)
+    return RedirectResponse(f"/manage/certificates?job={job_id}", status_code=303)

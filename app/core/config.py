@@ -58,8 +58,22 @@ class Settings(BaseSettings):
         default=60,
         ge=0,
         le=1440,
-        description="how often each worker opens due recurring training cycles (minutes; 0: only `lms cycles run`)",
+        description="how often the workers open due recurring training cycles (minutes; 0: only `lms cycles run`)",
     )
+    worker_in_process: bool = Field(
+        default=True, description="run a job worker inside the web server (`lms worker` runs them on their own)"
+    )
+    worker_concurrency: int = Field(default=4, ge=1, le=64, description="jobs one worker runs at the same time")
+    job_lease_seconds: int = Field(
+        default=60, ge=2, le=3600, description="how long a claimed job stays a worker's without a renewal (seconds)"
+    )
+    job_shutdown_seconds: int = Field(
+        default=20,
+        ge=0,
+        le=3600,
+        description="on shutdown, how long running jobs may finish before they are given back",
+    )
+    daily_digest: bool = Field(default=True, description="mail managers a daily summary when someone is overdue")
     sign_in_window_minutes: int = Field(default=15, ge=1, description="how long failed sign-ins are counted (minutes)")
 
     @model_validator(mode="after")

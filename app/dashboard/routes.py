@@ -92,20 +92,14 @@ async def remind(
     back: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     _courses, chosen, version = await pages.choose_course(db, slug=course)
-    sent = await reminders.send_reminders(
-        db,
-        settings=settings,
-        sender=user,
-        scope=scope,
-        course=chosen,
-        version=version,
-        now=utcnow(),
-        user_ids=user_ids,
-        all_overdue=all_overdue,
+    # Who exactly is reminded is decided by the job, within the sender's scope (the page's scope check above
+    # refuses people who manage nothing); the page shows the job's progress.
+    job_id = await reminders.request_reminders(
+        db, sender=user, course=chosen, version=version, now=utcnow(), user_ids=user_ids, all_overdue=all_overdue
     )
     target = back if back.startswith("/dashboard") else f"/dashboard?course={chosen.slug}"
     separator = "&" if "?" in target else "?"
-    return RedirectResponse(f"{target}{separator}reminded={sent}", status_code=303)
+    return RedirectResponse(f"{target}{separator}job={job_id}", status_code=303)
 
 
 CSV_COLUMNS = [

@@ -236,7 +236,7 @@ async def remind_pending(
     if version is None:
         raise NotFound("まだ公開されていません。")
     link = f"{settings.base_url.rstrip('/')}/documents/{kind.key}"
-    sent = 0
+    messages = []
     for row in report.rows:
         if row.up_to_date or not row.email:
             continue
@@ -244,15 +244,19 @@ async def remind_pending(
             f"{row.name} さん\n\n「{version.title}」(第{version.number}版)の確認がまだ済んでいません。\n"
             f"次のリンクから内容を読み、「内容を理解しました」を記録してください。\n{link}\n"
         )
-        await mail_service.send(
-            session,
-            settings=settings,
-            to_address=row.email,
-            to_user_id=row.user_id,
-            subject=f"【確認のお願い】{version.title}",
-            body=body,
+        messages.append(
+            mail_service.store(
+                to_address=row.email, to_user_id=row.user_id, subject=f"【確認のお願い】{version.title}", body=body
+            )
         )
-        sent += 1
+    session.add_all(messages)
+    await session.flush()
+    for start in range(0, len(messages), mail_service.BATCH_SIZE):
+        batch = messages[start : start + mail_service.BATCH_SIZE]
+        await mail_service.deliver_later(
+            session, settings=settings, message_ids=[m.id for m in batch], subject=f"確認のお願い: {version.title}"
+        )
+    sent = len(messages)
     await audit.record(
         session,
         actor=actor,

@@ -1,9 +1,11 @@
-"""Evidence packs for a department or an employee inside the manager's scope."""
+"""Evidence packs for a department (made by a job) or an employee inside the manager's scope."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.auth.deps import CurrentUser
@@ -12,7 +14,7 @@ from app.core.deps import SessionDep
 from app.core.downloads import CSV, PDF, download
 from app.core.templating import format_datetime, render
 from app.dashboard import people
-from app.evidence import exports, service
+from app.evidence import exports, jobs, service
 from app.org import service as org_service
 from app.org.deps import ScopeDep
 
@@ -23,11 +25,6 @@ router = APIRouter(prefix="/manage/evidence")
 async def evidence_page(request: Request, db: SessionDep, user: CurrentUser, scope: ScopeDep) -> Response:
     departments = await org_service.departments_in_scope(db, scope=scope)
     return render(request, "evidence/evidence.html", {"departments": departments})
-
-
-async def _department_pack(db: SessionDep, scope: ScopeDep, department_id: int) -> tuple[service.EvidencePack, str]:
-    department = await org_service.get_department_in_scope(db, department_id=department_id, scope=scope)
-    return await service.for_department(db, department=department, now=utcnow()), f"department-{department.id}"
 
 
 async def _employee_pack(db: SessionDep, scope: ScopeDep, user_id: int) -> tuple[service.EvidencePack, str]:
@@ -51,14 +48,19 @@ async def _send(found: tuple[service.EvidencePack, str], extension: str, user: C
     )
 
 
-@router.get("/departments/{department_id}.csv")
-async def department_csv(department_id: int, db: SessionDep, user: CurrentUser, scope: ScopeDep) -> Response:
-    return await _send(await _department_pack(db, scope, department_id), "csv", user)
-
-
-@router.get("/departments/{department_id}.pdf")
-async def department_pdf(department_id: int, db: SessionDep, user: CurrentUser, scope: ScopeDep) -> Response:
-    return await _send(await _department_pack(db, scope, department_id), "pdf", user)
+@router.post("/departments/{department_id}/pack")
+async def department_pack(
+    department_id: int,
+    db: SessionDep,
+    user: CurrentUser,
+    scope: ScopeDep,
+    file_format: Annotated[Literal["pdf", "csv"], Form(alias="format")] = "pdf",
+) -> Response:
+    """A department's pack is made by a job (it can hold tens of thousands of records); this page follows it."""
+    job_id = await jobs.request_department_pack(
+        db, requester=user, scope=scope, department_id=department_id, file_format=file_format
+    )
+    return RedirectResponse(f"/manage/evidence?job={job_id}", status_code=303)
 
 
 @router.get("/employees/{user_id}.csv")

@@ -1,49 +1,40 @@
-"""Outgoing mail: every message is kept in the outbox; with SMTP configured it is also sent."""
+"""Outgoing mail: every message is kept in the outbox first; with SMTP configured a job then delivers it, so no
+request waits for a mail server and a message the server refused is retried (app/mail/delivery.py)."""
 
 from __future__ import annotations
-
-from email.message import EmailMessage
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
-from app.core.db import utcnow
+from app.jobs import queue
+from app.mail.delivery import DELIVER
 from app.mail.models import OutboxMessage
 
+BATCH_SIZE = 500  # messages per delivery job: one SMTP connection each, several jobs in parallel
 
-async def _deliver(settings: Settings, message: OutboxMessage) -> None:
-    import aiosmtplib
 
-    email = EmailMessage()
-    email["From"] = settings.mail_from
-    email["To"] = message.to_address
-    email["Subject"] = message.subject
-    email.set_content(message.body)
-    await aiosmtplib.send(
-        email,
-        hostname=settings.smtp_host,
-        port=settings.smtp_port,
-        username=settings.smtp_user or None,
-        password=settings.smtp_password or None,
-        start_tls=settings.smtp_starttls,
-        timeout=10,
-    )
+def store(*, to_address: str, subject: str, body: str, to_user_id: int | None) -> OutboxMessage:
+    """A message for the outbox (add it to the session); deliver it with `deliver_later`."""
+    return OutboxMessage(to_user_id=to_user_id, to_address=to_address, subject=subject, body=body)
+
+
+async def deliver_later(
+    session: AsyncSession, *, settings: Settings, message_ids: list[int], subject: str = ""
+) -> None:
+    """Enqueue the delivery of these stored messages, in the caller's transaction (nothing without SMTP)."""
+    if settings.smtp_host and message_ids:
+        await queue.enqueue(session, DELIVER, {"message_ids": message_ids}, subject=subject or DELIVER.label)
 
 
 async def send(
     session: AsyncSession, *, settings: Settings, to_address: str, subject: str, body: str, to_user_id: int | None
 ) -> OutboxMessage:
-    """Store the message; deliver it when SMTP is configured, recording success or the error."""
-    message = OutboxMessage(to_user_id=to_user_id, to_address=to_address, subject=subject, body=body)
+    """Store one message and enqueue its delivery, both in the caller's transaction."""
+    message = store(to_address=to_address, subject=subject, body=body, to_user_id=to_user_id)
     session.add(message)
     await session.flush()
-    if settings.smtp_host:
-        try:
-            await _deliver(settings, message)
-            message.sent_at = utcnow()
-        except Exception as error:  # a mail server problem must not lose the reminder: it stays in the outbox
-            message.error = f"{type(error).__name__}: {error}"
+    await deliver_later(session, settings=settings, message_ids=[message.id])
     return message
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authoring.events import CurrentVersionChanged
@@ -18,6 +18,9 @@ from app.core.db import insert_or_update, utcnow
 from app.counters import service as counters
 from app.enrolments.cycles import in_cycle
 from app.enrolments.models import Enrollment
+from app.jobs import queue
+from app.jobs.context import JobContext
+from app.jobs.registry import JobKind
 from app.lessons import service as lessons_service
 from app.lessons.models import Lesson
 from app.progress import rules
@@ -269,24 +272,76 @@ async def my_courses(session: AsyncSession, *, user_id: int) -> list[CourseProgr
     ]
 
 
-async def refresh_learners(session: AsyncSession, *, course_id: int) -> int:
-    """Recompute the standing of every learner who has started and not completed the course against its current
-    version, so dashboards reflect added, removed or to-be-reread lessons at once. Completions are history and
-    never move."""
-    course, version = await content_service.get_course_by_id(session, course_id=course_id)
-    user_ids = list(
+RECOMPUTE_CHUNK = 200
+
+
+async def _learners_to_refresh(session: AsyncSession, *, course_id: int, after: int, limit: int) -> list[int]:
+    """Learners who have started and not completed the course, by id, after `after`."""
+    return list(
         await session.scalars(
-            select(CourseStatus.user_id).where(CourseStatus.course_id == course.id, CourseStatus.completed_at.is_(None))
+            select(CourseStatus.user_id)
+            .where(
+                CourseStatus.course_id == course_id,
+                CourseStatus.completed_at.is_(None),
+                CourseStatus.user_id > after,
+            )
+            .order_by(CourseStatus.user_id)
+            .limit(limit)
         )
     )
+
+
+async def refresh_learners(session: AsyncSession, *, course_id: int) -> int:
+    """Recompute the standing of every learner who has started and not completed the course against its current
+    version, in one transaction (the command line's and tests' way; the app does it as a job, below).
+    Completions are history and never move."""
+    course, version = await content_service.get_course_by_id(session, course_id=course_id)
+    user_ids = await _learners_to_refresh(session, course_id=course.id, after=0, limit=10**9)
     for user_id in user_ids:
         await refresh(session, user_id=user_id, course=course, version=version)
     return len(user_ids)
 
 
+async def recompute_standings(context: JobContext) -> dict[str, int]:
+    """The job behind a new current version: every learner's standing follows it, a chunk per transaction with
+    "done up to this learner", so a restarted job continues where it stopped. Recomputing reads the version
+    that is current when the chunk runs, so a later publication's job and this one agree."""
+    course_id = int(context.payload["course_id"])
+    after = int(context.checkpoint.get("after_user_id", 0))
+    done = context.claim.progress_done
+    while True:
+        async with context.transaction() as session:
+            if after == 0 and done == 0:
+                total = await session.scalar(
+                    select(func.count()).where(CourseStatus.course_id == course_id, CourseStatus.completed_at.is_(None))
+                )
+                await context.step(session, total=int(total or 0))
+            course, version = await content_service.get_course_by_id(session, course_id=course_id)
+            user_ids = await _learners_to_refresh(session, course_id=course_id, after=after, limit=RECOMPUTE_CHUNK)
+            if not user_ids:
+                return {"learners": done}
+            for user_id in user_ids:
+                await refresh(session, user_id=user_id, course=course, version=version)
+            after, done = user_ids[-1], done + len(user_ids)
+            await context.step(session, checkpoint={"after_user_id": after}, done=done)
+
+
+RECOMPUTE_STANDINGS = JobKind(
+    "standing.recompute", recompute_standings, max_attempts=5, timeout_seconds=3600, label="進捗の再計算(新しい版)"
+)
+
+
 async def follow_current_version(session: AsyncSession, event: CurrentVersionChanged) -> None:
-    """Standings follow a course to its new current version (subscribed in app/subscriptions.py)."""
-    await refresh_learners(session, course_id=event.course_id)
+    """Standings follow a course to its new current version (subscribed in app/subscriptions.py): enqueued in
+    the publication's transaction, so it happens if and only if the publication commits."""
+    version = await session.get(CourseVersion, event.version_id)
+    title = f"{version.title}(第{version.number}版)" if version else f"コース {event.course_id}"
+    await queue.enqueue(
+        session,
+        RECOMPUTE_STANDINGS,
+        {"course_id": event.course_id, "version_id": event.version_id},
+        subject=f"進捗の再計算: {title}",
+    )
 
 
 async def restart_training(session: AsyncSession, *, course_id: int, user_ids: list[int], since: datetime) -> list[int]:

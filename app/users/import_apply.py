@@ -78,6 +78,42 @@ async def apply_plan(session: AsyncSession, *, plan: import_plan.ImportPlan, act
     """Carry out a checked plan: all of it or (when the caller's transaction rolls back) none of it."""
     if not plan.ok:
         raise InvalidInput(f"CSV に {len(plan.errors)} 件の問題があります。直してからもう一度取り込んでください。")
+    await apply_changes(session, plan=plan)
+    await record_import(
+        session,
+        actor=actor,
+        source=source,
+        digest=plan.digest(),
+        creates=len(plan.creates),
+        updates=len(plan.updates),
+        deactivated=[c.employee_number for c in plan.deactivations],
+    )
+
+
+async def record_import(
+    session: AsyncSession,
+    *,
+    actor: User | None,
+    source: str,
+    digest: str,
+    creates: int,
+    updates: int,
+    deactivated: list[str],
+) -> None:
+    await audit.record(
+        session,
+        actor=actor,
+        action="users.import",
+        target_type="import",
+        target_id=None,
+        summary=f"社員 CSV({source})を取り込み: 作成 {creates}、更新 {updates}、無効化 {len(deactivated)}",
+        details={"digest": digest, "creates": creates, "updates": updates, "deactivations": deactivated},
+    )
+
+
+async def apply_changes(session: AsyncSession, *, plan: import_plan.ImportPlan) -> None:
+    """Store the plan's changes (or a part of a plan: see app/users/import_jobs.py), with enrollments and
+    counters brought up to date."""
     department_cache: dict[str, int] = {}
 
     async def department_id(path: str | None) -> int | None:
@@ -146,36 +182,28 @@ async def apply_plan(session: AsyncSession, *, plan: import_plan.ImportPlan, act
         touched |= set(leaving)
     await session.flush()
     await service.resync_roster(session, user_ids=touched, department_ids=old_departments)
-    await audit.record(
-        session,
-        actor=actor,
-        action="users.import",
-        target_type="import",
-        target_id=None,
-        summary=f"社員 CSV({source})を取り込み: 作成 {len(plan.creates)}、更新 {len(plan.updates)}、"
-        f"無効化 {len(plan.deactivations)}",
-        details={
-            "digest": plan.digest(),
-            "creates": len(plan.creates),
-            "updates": len(plan.updates),
-            "deactivations": [c.employee_number for c in plan.deactivations],
-        },
-    )
 
 
 def _managed(row: csv_reader.CsvRow) -> list[str]:
     return list(row.managed_departments)
 
 
-async def apply_upload(session: AsyncSession, *, actor: User, import_id: int, digest: str) -> import_plan.ImportPlan:
-    """Apply a previewed upload, provided the plan is still the one the admin saw."""
+async def check_upload(
+    session: AsyncSession, *, actor: User, import_id: int, digest: str
+) -> tuple[UserImport, import_plan.ImportPlan]:
+    """The upload and its plan, provided the plan is still the one the admin saw and can be applied."""
     upload = await get_upload(session, import_id=import_id)
     if upload.applied_at is not None:
         raise Conflict("この CSV はすでに取り込み済みです。")
     plan = await plan_upload(session, upload=upload, acting_user_id=actor.id)
     if plan.digest() != digest:
         raise Conflict("確認した後にユーザー情報が変わったため、内容が変わりました。もう一度確認してください。")
-    await apply_plan(session, plan=plan, actor=actor, source=upload.filename)
+    if not plan.ok:
+        raise InvalidInput(f"CSV に {len(plan.errors)} 件の問題があります。直してからもう一度取り込んでください。")
+    return upload, plan
+
+
+async def mark_applied(session: AsyncSession, *, upload: UserImport) -> None:
     claimed = await session.execute(
         update(UserImport)
         .where(UserImport.id == upload.id, UserImport.applied_at.is_(None))
@@ -183,4 +211,3 @@ async def apply_upload(session: AsyncSession, *, actor: User, import_id: int, di
     )
     if claimed.rowcount != 1:
         raise Conflict("この CSV はすでに取り込み済みです。")
-    return plan

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.models import User
 from app.content.models import Asset, Course, PackFile
 from app.core.templating import format_datetime
+from app.jobs.models import Job
 from app.lessons.models import Lesson
 from app.progress import standing
 from app.quiz.models import Quiz
@@ -356,10 +357,12 @@ async def test_a_publication_that_fails_midway_changes_nothing(
     async def broken(*args: object, **kwargs: object) -> int:
         raise RuntimeError("the database went away after the course row was moved")
 
-    monkeypatch.setattr(standing, "refresh_learners", broken)
+    jobs_before = await db.scalar(select(func.count()).select_from(Job))
+    monkeypatch.setattr(standing.queue, "enqueue", broken)  # enqueueing the standings' recompute fails
     response = await admin_client.post(f"/admin/content/versions/{draft_id}/publish", data={"reread": "true"})
 
     assert response.status_code == 500
+    assert await db.scalar(select(func.count()).select_from(Job)) == jobs_before
     first, draft = await versions_of(db, mini_course.id)
     assert await current_version_id(db, mini_course) == first.id
     assert (draft.published_at, draft.published_by_id, draft.reread_slugs) == (None, None, [])

@@ -51,6 +51,8 @@ RULES = {
     ("GET", "/dashboard/employees/{user_id}"): MANAGER,
     ("GET", "/dashboard/export.csv"): MANAGER,
     ("POST", "/dashboard/remind"): MANAGER,
+    ("GET", "/jobs/{job_id}"): SIGNED_IN,  # the starter's (or an admin's) own job: 404 for anyone else
+    ("GET", "/jobs/{job_id}/file"): SIGNED_IN,
     ("GET", "/manage/assignments"): MANAGER,
     ("POST", "/manage/assignments"): MANAGER,
     ("POST", "/manage/assignments/{assignment_id}/stop-recurrence"): MANAGER,
@@ -58,15 +60,13 @@ RULES = {
     ("GET", "/my/certificates"): SIGNED_IN,
     ("GET", "/my/certificates/{certificate_id}/pdf"): SIGNED_IN,
     ("GET", "/manage/certificates"): MANAGER,
+    ("POST", "/manage/certificates/bulk"): MANAGER,
     ("GET", "/documents/{kind_key}"): SIGNED_IN,
     ("POST", "/documents/{kind_key}/acknowledge"): SIGNED_IN,
     ("GET", "/documents/{kind_key}/pdf"): SIGNED_IN,
     ("GET", "/manage/evidence"): MANAGER,
-    **{
-        ("GET", f"/manage/evidence/{kind}/{{{key}}}.{ext}"): MANAGER
-        for kind, key in (("departments", "department_id"), ("employees", "user_id"))
-        for ext in ("csv", "pdf")
-    },
+    ("POST", "/manage/evidence/departments/{department_id}/pack"): MANAGER,
+    **{("GET", f"/manage/evidence/employees/{{user_id}}.{ext}"): MANAGER for ext in ("csv", "pdf")},
     **{
         ("GET", f"/api/v1/{name}"): API
         for name in ("courses", "departments", "employees", "items", "misconceptions", "summary")

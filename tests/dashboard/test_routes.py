@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.quiz.models import Attempt
-from tests.conftest import sign_in
+from tests.conftest import run_jobs, sign_in
 from tests.org_fixture import Org
 
 
@@ -181,7 +181,14 @@ async def test_reminders_go_through_smtp_and_are_logged(
     )
     await sign_in(client, "manager.a@example.com")
     response = await client.post("/dashboard/remind", data={"course": org.course.slug, "all_overdue": "true"})
-    assert response.status_code == 303 and "reminded=2" in response.headers["location"]
+    assert response.status_code == 303 and "job=" in response.headers["location"]
+    assert handler.messages == []  # the request only enqueued the work
+    job_id = response.headers["location"].rsplit("job=", 1)[1]
+    panel = await client.get(f"/jobs/{job_id}", headers={"HX-Request": "true"})
+    assert "待機中" in panel.text and 'hx-trigger="every 1s"' in panel.text  # the page follows the job
+    assert await run_jobs(app) == 2  # the 督促, then the delivery of its mails
+    panel = await client.get(f"/jobs/{job_id}", headers={"HX-Request": "true"})
+    assert "2人に督促しました" in panel.text and "hx-trigger" not in panel.text
     assert sorted(rcpt[0] for _from, rcpt, _body in handler.messages) == ["e1@example.com", "e3@example.com"]
     from email import message_from_bytes, policy
 
@@ -195,14 +202,17 @@ async def test_reminders_go_through_smtp_and_are_logged(
     assert "督促の記録" in person.text and "まだ督促していません" not in person.text
 
 
-async def test_without_smtp_reminders_wait_in_the_outbox(client: httpx.AsyncClient, org: Org) -> None:
+async def test_without_smtp_reminders_wait_in_the_outbox(app, client: httpx.AsyncClient, org: Org) -> None:
     await sign_in(client, "manager.b@example.com")
     # manager B picks e4 (not late, in scope) and e1 (outside B's scope): only e4 is reminded
     response = await client.post(
         "/dashboard/remind",
         data={"course": org.course.slug, "user_ids": [str(org.users["e4"].id), str(org.users["e1"].id)]},
     )
-    assert "reminded=1" in response.headers["location"]
+    assert "job=" in response.headers["location"]
+    assert await run_jobs(app) == 1  # no SMTP: no delivery job
+    page = await client.get(response.headers["location"])
+    assert f'hx-get="/jobs/{response.headers["location"].rsplit("job=", 1)[1]}"' in page.text
     await sign_in(client, "admin@example.com")
     outbox = BeautifulSoup((await client.get("/admin/outbox")).text, "html.parser")
     summaries = [summary.get_text(" ", strip=True) for summary in outbox.select("summary")]

@@ -6,6 +6,7 @@ import csv
 import io
 
 import httpx
+from bs4 import BeautifulSoup
 from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +23,7 @@ from app.evidence import service as evidence
 from app.org.models import Department
 from app.progress.models import LessonReading
 from app.quiz.models import Attempt
-from tests.conftest import sign_in
+from tests.conftest import run_jobs, sign_in
 from tests.org_fixture import Org
 
 
@@ -102,16 +103,31 @@ async def test_csv_and_pdf_carry_the_same_records(org: Org, db: AsyncSession) ->
     assert "作成者:管理者" in text
 
 
+async def prepared(app, client: httpx.AsyncClient, department_id: int, file_format: str) -> httpx.Response:
+    """Ask for a department's pack, let the worker make it, follow the page to the file and download it."""
+    started = await client.post(f"/manage/evidence/departments/{department_id}/pack", data={"format": file_format})
+    assert started.status_code == 303 and started.headers["location"].startswith("/manage/evidence?job=")
+    job_id = started.headers["location"].rsplit("=", 1)[1]
+    page = await client.get(started.headers["location"])
+    assert f'hx-get="/jobs/{job_id}"' in page.text  # the page follows the job
+    assert await run_jobs(app) == 1
+    panel = BeautifulSoup((await client.get(f"/jobs/{job_id}", headers={"HX-Request": "true"})).text, "html.parser")
+    link = panel.select_one("a[href$='/file']")
+    assert link is not None, panel.get_text()
+    return await client.get(link["href"])
+
+
 async def test_managers_download_packs_inside_their_scope_only(org: Org, db: AsyncSession, app) -> None:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as manager:
         await sign_in(manager, "manager.a@example.com")
         sales, stores = org.departments["営業部"], org.departments["店舗部"]
-        response = await manager.get(f"/manage/evidence/departments/{sales.id}.csv")
+        response = await prepared(app, manager, sales.id, "csv")
         assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
         assert "filename*=UTF-8''" in response.headers["content-disposition"]
-        pdf = await manager.get(f"/manage/evidence/departments/{sales.id}.pdf")
+        pdf = await prepared(app, manager, sales.id, "pdf")
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
-        assert (await manager.get(f"/manage/evidence/departments/{stores.id}.pdf")).status_code == 404
+        refused = await manager.post(f"/manage/evidence/departments/{stores.id}/pack", data={"format": "pdf"})
+        assert refused.status_code == 404
         assert (await manager.get(f"/manage/evidence/employees/{org.users['e2'].id}.csv")).status_code == 200
         assert (await manager.get(f"/manage/evidence/employees/{org.users['e4'].id}.csv")).status_code == 404
         page = await manager.get("/manage/evidence")
@@ -124,6 +140,9 @@ async def test_a_pdf_too_large_to_print_is_refused_with_the_way_out(
     monkeypatch.setattr(exports, "MAX_PDF_RECORDS", 3)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as admin:
         await sign_in(admin, "admin@example.com")
-        refused = await admin.get(f"/manage/evidence/departments/{org.departments['本社'].id}.pdf")
-        assert refused.status_code == 422 and "CSV をダウンロード" in refused.text
-        assert (await admin.get(f"/manage/evidence/departments/{org.departments['本社'].id}.csv")).status_code == 200
+        head_office = org.departments["本社"].id
+        started = await admin.post(f"/manage/evidence/departments/{head_office}/pack", data={"format": "pdf"})
+        assert await run_jobs(app) == 1
+        panel = await admin.get(started.headers["location"].replace("/manage/evidence?job=", "/jobs/"))
+        assert "CSV をダウンロード" in panel.text and "/file" not in panel.text  # dead at once, with the way out
+        assert (await prepared(app, admin, head_office, "csv")).status_code == 200

@@ -21,7 +21,7 @@ from app.dashboard import service as dashboard_service
 from app.dashboard.roster import RosterFilter
 from app.org.models import Department
 from app.org.scope import EVERYTHING
-from tests.conftest import make_user, sign_in
+from tests.conftest import make_user, run_jobs, sign_in
 from tests.dashboard.oracle import headline_from_roster
 from tests.org_fixture import Org
 
@@ -120,8 +120,12 @@ def figures(page: BeautifulSoup) -> dict[str, int]:
     return {li.contents[-1].strip(): int(li.strong.get_text()) for li in page.select(".summary-figures li")}
 
 
-async def apply(client: httpx.AsyncClient, import_id: int, digest: str) -> httpx.Response:
-    return await client.post(f"/admin/users/import/{import_id}/apply", data={"digest": digest})
+async def apply(client: httpx.AsyncClient, import_id: int, digest: str, *, run: bool = True) -> httpx.Response:
+    """Confirm the preview; unless `run` is False, also run the job it enqueued, as a worker would."""
+    response = await client.post(f"/admin/users/import/{import_id}/apply", data={"digest": digest})
+    if run and response.status_code == 303:
+        await run_jobs(client._transport.app)  # type: ignore[attr-defined] - the ASGI app behind the test client
+    return response
 
 
 async def import_csv(client: httpx.AsyncClient, data: bytes, *, deactivate_missing: bool = False) -> BeautifulSoup:

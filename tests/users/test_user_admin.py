@@ -8,21 +8,25 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEvent
 from app.audit.routes import router as audit_router
 from app.auth.models import Role, User, UserSession
+from app.core.db import utcnow
 from app.core.templating import TIMEZONE
 from app.enrolments.models import Enrollment
+from app.jobs.context import JobContext
+from app.jobs.models import Job, JobState
 from app.org.models import Department, ManagedDepartment
 from app.progress.models import CourseStatus, LessonProgress
 from app.quiz.models import Attempt
 from app.users import import_apply as users_imports
+from app.users import import_jobs
 from app.users import service as users_service
 from app.users.models import UserImport
-from tests.conftest import PASSWORD, make_user, sign_in
+from tests.conftest import PASSWORD, make_user, run_jobs, sign_in
 from tests.org_fixture import Org
 from tests.users.conftest import (
     IMPORT_TABLES,
@@ -111,10 +115,11 @@ async def test_applying_creates_updates_and_brings_the_roster_up_to_date(
     assert await assigned_by_department(db, course.id) == {"本社/営業部": 1, "本社/営業部/第一課": 2, "本社/店舗部": 2}
     import_id, page = await upload(admin_client, csv_bytes(MIXED))
     response = await apply(admin_client, import_id, digest_of(page))
-    assert response.status_code == 303 and response.headers["location"] == "/admin/users?imported=2.1.0"
-    listing = soup(await admin_client.get(response.headers["location"]))
-    done = listing.select_one("main [role=status]").get_text()
-    assert done == "CSV を取り込みました: 作成 2 人、更新 1 人、無効化 0 人。"
+    assert response.status_code == 303 and response.headers["location"].startswith(
+        f"/admin/users/import/{import_id}?job="
+    )
+    done = soup(await admin_client.get(response.headers["location"])).select_one(".job-panel .alert-success")
+    assert done.get_text(" ", strip=True) == "取り込みました: 作成 2 人、更新 1 人、無効化 0 人。 ユーザー一覧へ"
 
     second = await db.scalar(select(Department).where(Department.name == "第二課"))
     assert second is not None and second.parent_id == numbered.departments["営業部"].id
@@ -231,7 +236,7 @@ async def test_a_plan_that_changed_since_the_preview_is_refused(
     assert (await user_by_number(db, "E001")).email == "e1@example.com"
 
 
-async def test_a_failure_in_the_middle_of_applying_leaves_nothing_behind(
+async def test_a_failure_in_the_middle_of_applying_is_retried_and_finishes_once(
     app, db: AsyncSession, numbered: Org, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data = csv_bytes([*MIXED, row("N003", "別部署 三郎", "", "本社/新設部")])
@@ -243,18 +248,49 @@ async def test_a_failure_in_the_middle_of_applying_leaves_nothing_behind(
         async def fail(*args: object, **kwargs: object) -> None:
             raise RuntimeError("disk full")
 
-        # resync_roster runs after every user row has been written and flushed.
+        # resync_roster runs after every user row of a chunk has been written and flushed.
         monkeypatch.setattr(users_service, "resync_roster", fail)
         before = await table_rows(db)
         response = await apply(admin, import_id, digest_of(page))
-        assert response.status_code == 500
-        assert await table_rows(db) == before  # no user, department, manager row, session end or audit entry
+        assert response.status_code == 303  # the request only enqueued the work
+        assert await table_rows(db) == before  # the failed chunk left no user, department or audit row behind
         assert (await db.get(UserImport, import_id, populate_existing=True)).applied_at is None
+        job = await db.scalar(select(Job).where(Job.kind == "users.apply_import"))
+        assert job.state == JobState.FAILED and "disk full" in job.last_error
+        again = soup(await admin.get(response.headers["location"]))
+        assert again.select_one("form[action$='/apply']") is None  # no second job while this one retries
+        assert "自動でやり直します" in again.select_one(".job-panel").get_text()
 
         monkeypatch.undo()
-        assert (await apply(admin, import_id, digest_of(page))).status_code == 303
+        await db.execute(update(Job).values(run_at=utcnow()))  # the backoff has passed
+        await db.commit()
+        assert await run_jobs(app) == 1
     assert not (await user_by_number(db, "E003")).is_active
     assert await db.scalar(select(Department).where(Department.name == "新設部")) is not None
+    entries = list(await db.scalars(select(AuditEvent).where(AuditEvent.action == "users.import")))
+    assert len(entries) == 1 and entries[0].details["creates"] == 3  # recorded once, with the whole file's figures
+
+
+async def test_a_big_file_is_applied_in_chunks_with_progress(
+    app, admin_client: httpx.AsyncClient, db: AsyncSession, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(import_jobs, "CHUNK_SIZE", 7)
+    rows = [row(f"B{i:03d}", f"一括 {i}", f"b{i}@example.com", "本社/一括部") for i in range(30)]
+    import_id, page = await upload(admin_client, csv_bytes(rows))
+    steps: list[int] = []
+    real_step = JobContext.step
+
+    async def watch(self: JobContext, session: AsyncSession, **kwargs: Any) -> None:
+        await real_step(self, session, **kwargs)
+        if kwargs.get("done") is not None:
+            steps.append(kwargs["done"])
+
+    monkeypatch.setattr(JobContext, "step", watch)
+    assert (await apply(admin_client, import_id, digest_of(page))).status_code == 303
+    assert steps == [0, 7, 14, 21, 28, 30]  # each chunk of new people committed with its progress
+    assert len([u for u in await db.scalars(select(User).where(User.employee_number.like("B%")))]) == 30
+    job = await db.scalar(select(Job).where(Job.kind == "users.apply_import"))
+    assert job.state == JobState.SUCCEEDED and (job.progress_done, job.progress_total) == (30, 30)
 
 
 # --- the "done when": 200 employees from an Excel CSV ----------------------------------------------------------
