@@ -1,5 +1,7 @@
 # Production image: a non-root user, uvicorn with several workers, a health check.
 # Migrations are a separate, explicit step:  docker run --rm -e LMS_DATABASE_URL=… IMAGE lms db upgrade
+# Each uvicorn worker also runs background jobs unless LMS_WORKER_IN_PROCESS=false; separate job workers are the
+# same image with the command `lms worker` (compose.yaml, docs/deployment.md). Both stop cleanly on SIGTERM.
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./

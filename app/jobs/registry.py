@@ -26,13 +26,16 @@ class JobKind:
 @dataclass(frozen=True)
 class Schedule:
     """A recurring job: every `every`, or daily at `daily_at` (Japan time). Each slot is enqueued once, by whichever
-    worker sees it first (the slot is in the job's idempotency key)."""
+    worker sees it first (the slot is in the job's idempotency key). A daily slot is enqueued only within
+    `catch_up` of its time: a digest is not mailed at 15:00 because the workers were down at 08:00, nor on the
+    first start of a new installation."""
 
     name: str
     kind: JobKind
     every: timedelta | None = None
     daily_at: time | None = None
     payload: dict[str, Any] = field(default_factory=dict)
+    catch_up: timedelta = timedelta(hours=6)
 
 
 _kinds: dict[str, JobKind] = {}

@@ -38,6 +38,8 @@ async def enqueue_due(session: AsyncSession, *, now: datetime, queues: list[str]
         if queues and item.kind.queue not in queues:
             continue
         slot = current_slot(item, now)
+        if item.daily_at is not None and now - slot > item.catch_up:
+            continue
         job_id = await queue.enqueue(
             session,
             item.kind,

@@ -188,6 +188,7 @@ SCREENS = {
     "slips": Screen("admin", "/admin/users/slips/choose", then=_print_slips),
     "audit-log": Screen("admin", "/admin/audit"),
     "outbox": Screen("admin", "/admin/outbox"),
+    "jobs": Screen("admin", "/admin/jobs"),
     "admin-dashboard": Screen("admin", "/dashboard"),
     "verify": Screen(None, "/verify"),
     "verify-refused": Screen(None, "/verify?code=ABCD-EFGH-JKMN-PQRS"),

@@ -104,8 +104,12 @@ def test_admin_publishes_policy_and_manual_and_proves_who_read_them(live_server:
 
     page.get_by_role("link", name="記録", exact=True).click()
     no_blocking_axe_violations(page)
+    page.locator("tr", has_text="新宿店").get_by_role("button", name="PDF").click()
+    ready = page.locator(".job-panel").get_by_role("link", name="ダウンロード")  # made by a job, followed here
+    ready.wait_for()
+    no_blocking_axe_violations(page)
     with page.expect_download() as download_info:
-        page.locator("tr", has_text="新宿店").get_by_role("link", name="PDF").click()
+        ready.click()
     pdf = download_info.value
     pages = PdfReader(io.BytesIO(Path(pdf.path()).read_bytes())).pages
     text = "".join("".join(page.extract_text().split()) for page in pages)

@@ -195,6 +195,19 @@ async def test_each_schedule_slot_is_enqueued_once_however_many_workers_look(app
         registry.unschedule("test-hourly")
 
 
+async def test_a_daily_slot_long_past_is_not_caught_up(app, db: AsyncSession) -> None:
+    daily = Schedule("test-daily-late", RECORD, daily_at=time(8, 0), catch_up=timedelta(hours=6))
+    registry.schedule(daily)
+    try:
+        late = "schedule:test-daily-late:2026-12-03T23:00"
+        await schedules.enqueue_due(db, now=datetime(2026, 12, 4, 5, 59, tzinfo=UTC))  # 14:59 in Japan: too late
+        assert late not in {job.idempotency_key for job in await jobs(db)}
+        await schedules.enqueue_due(db, now=datetime(2026, 12, 3, 23, 5, tzinfo=UTC))  # 08:05 in Japan
+        assert late in {job.idempotency_key for job in await jobs(db)}
+    finally:
+        registry.unschedule("test-daily-late")
+
+
 def test_a_daily_slot_is_in_japan_time() -> None:
     daily = Schedule("test-daily", RECORD, daily_at=time(8, 0))
     before_eight = datetime(2026, 12, 3, 22, 0, tzinfo=UTC)  # 07:00 on the 4th in Japan
