@@ -235,3 +235,13 @@ def test_import_with_reread_asks_readers_of_changed_lessons_again(cli_database: 
     lesson.write_text(lesson.read_text(encoding="utf-8") + "\n誤字を直しました。\n", encoding="utf-8")
     assert runner.invoke(app, ["content", "import", str(edited)]).exit_code == 0
     assert _scalar(cli_database, "SELECT reread_slugs FROM course_versions WHERE number = 3") == "[]"
+
+
+def test_worker_once_runs_what_publishing_enqueued(cli_database: str) -> None:
+    assert runner.invoke(app, ["content", "import", str(MINI_COURSE)]).exit_code == 0
+    waiting = "SELECT count(*) FROM jobs WHERE kind = 'standing.recompute' AND state = 'queued'"
+    assert _scalar(cli_database, waiting) == 1  # the import enqueued the standings' recompute, for any worker
+    result = runner.invoke(app, ["worker", "--once", "--no-schedules"])
+    assert result.exit_code == 0 and "ジョブを 1 件実行しました" in result.output
+    assert _scalar(cli_database, "SELECT state FROM jobs WHERE kind = 'standing.recompute'") == "succeeded"
+    assert runner.invoke(app, ["worker", "--once", "--no-schedules"]).output.strip() == "ジョブを 0 件実行しました。"

@@ -10,10 +10,11 @@ import re
 import zipfile
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
+from app.certificates import service as certificates_service
 from app.certificates.models import Certificate
 from app.certificates.pdf import render_certificate
 from app.core.db import utcnow
@@ -46,22 +47,10 @@ async def request_department_certificates(
 
 async def newest_certificates(session: AsyncSession, *, department: Department) -> list[Certificate]:
     """Each active employee's newest certificate per course, in the department's subtree, not expired."""
-    newest = (
-        select(Certificate.user_id, Certificate.course_id, func.max(Certificate.completed_at).label("completed_at"))
-        .group_by(Certificate.user_id, Certificate.course_id)
-        .subquery()
-    )
     now = utcnow()
     statement = (
         select(Certificate)
-        .join(
-            newest,
-            and_(
-                newest.c.user_id == Certificate.user_id,
-                newest.c.course_id == Certificate.course_id,
-                newest.c.completed_at == Certificate.completed_at,
-            ),
-        )
+        .join(*certificates_service.newest_of_each_course())
         .join(User, User.id == Certificate.user_id)
         .join(Department, Department.id == User.department_id)
         .where(User.is_active.is_(True), Department.path.startswith(department.path, autoescape=True))

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
+from app.certificates import service as certificates_service
 from app.certificates.models import Certificate
 from app.content.models import Course
 from app.core.db import utcnow
@@ -32,22 +33,10 @@ def compose(*, name: str, course_title: str, expires_on: str, link: str) -> tupl
 
 
 async def _due_notices(session: AsyncSession, *, limit: int) -> list[Any]:
-    newest = (
-        select(Certificate.user_id, Certificate.course_id, func.max(Certificate.completed_at).label("completed_at"))
-        .group_by(Certificate.user_id, Certificate.course_id)
-        .subquery()
-    )
     now = utcnow()
     statement = (
         select(Certificate.id, Certificate.user_id, Certificate.expires_at, Certificate.course_title, User, Course.slug)
-        .join(
-            newest,
-            and_(
-                newest.c.user_id == Certificate.user_id,
-                newest.c.course_id == Certificate.course_id,
-                newest.c.completed_at == Certificate.completed_at,
-            ),
-        )
+        .join(*certificates_service.newest_of_each_course())
         .join(User, User.id == Certificate.user_id)
         .join(Course, Course.id == Certificate.course_id)
         .where(

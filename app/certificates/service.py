@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -134,26 +135,28 @@ class ExpiryRow:
     days_left: int
 
 
-async def upcoming_expiries(
-    session: AsyncSession, *, scope: Scope, now: datetime, within_days: int = 90, expired_since_days: int = 90
-) -> list[ExpiryRow]:
-    """Each employee's newest certificate per course that expires within `within_days` (or expired in the last
-    `expired_since_days`), soonest first: who needs retraining next."""
+def newest_of_each_course() -> tuple[Any, ColumnElement[bool]]:
+    """What to join a Certificate query with to keep only each person's newest certificate of each course."""
     newest = (
         select(Certificate.user_id, Certificate.course_id, func.max(Certificate.completed_at).label("completed_at"))
         .group_by(Certificate.user_id, Certificate.course_id)
         .subquery()
     )
+    return newest, and_(
+        newest.c.user_id == Certificate.user_id,
+        newest.c.course_id == Certificate.course_id,
+        newest.c.completed_at == Certificate.completed_at,
+    )
+
+
+async def upcoming_expiries(
+    session: AsyncSession, *, scope: Scope, now: datetime, within_days: int = 90, expired_since_days: int = 90
+) -> list[ExpiryRow]:
+    """Each employee's newest certificate per course that expires within `within_days` (or expired in the last
+    `expired_since_days`), soonest first: who needs retraining next."""
     rows = await session.execute(
         select(Certificate, Department.name)
-        .join(
-            newest,
-            and_(
-                newest.c.user_id == Certificate.user_id,
-                newest.c.course_id == Certificate.course_id,
-                newest.c.completed_at == Certificate.completed_at,
-            ),
-        )
+        .join(*newest_of_each_course())
         .join(User, User.id == Certificate.user_id)
         .outerjoin(Department, Department.id == User.department_id)
         .where(User.is_active.is_(True), scope.department_filter(Department.path))
