@@ -21,6 +21,7 @@ from app.mail.models import OutboxMessage
 
 # A refusal with a 5xx code is final for that address (no such user, policy): retrying will not help.
 PERMANENT_SMTP_CODES = range(500, 600)
+PROGRESS_EVERY = 20
 
 
 def message_id(settings: Settings, outbox_id: int) -> str:
@@ -78,7 +79,9 @@ async def deliver(context: JobContext) -> dict[str, Any]:
     sent = refused = 0
     done = len(ids) - len(pending)
     client = smtp_client(settings)
-    async with client:
+    # One session for the batch, one short transaction per message (its sent mark is what a retry relies on);
+    # progress and the lease check every PROGRESS_EVERY messages, which halves the statements per mail.
+    async with client, context.sessionmaker() as session:
         for message in pending:
             error: Exception | None = None
             try:
@@ -88,14 +91,16 @@ async def deliver(context: JobContext) -> dict[str, Any]:
                     raise  # the server is unwell: the job retries later, from the first message not yet sent
                 error = smtp_error
             done += 1
-            async with context.transaction() as session:
-                values: dict[str, Any] = (
-                    {"sent_at": utcnow(), "error": None}
-                    if error is None
-                    else {"sent_at": None, "error": f"{type(error).__name__}: {error}"[:2000]}
-                )
-                await session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(**values))
-                await context.step(session, done=done)
+            values: dict[str, Any] = (
+                {"sent_at": utcnow(), "error": None}
+                if error is None
+                else {"sent_at": None, "error": f"{type(error).__name__}: {error}"[:2000]}
+            )
+            await session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(**values))
+            await session.commit()  # the mail is out: its mark must stick even if the lease turns out lost
+            if done % PROGRESS_EVERY == 0 or done == len(ids):
+                await context.step(session, done=done)  # stops here if another worker took the job over
+                await session.commit()
             if error is None:
                 sent += 1
             else:
