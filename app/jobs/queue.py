@@ -95,11 +95,20 @@ def _claimable(queues: list[str] | None, now: datetime) -> Any:
 
 
 async def claim(
-    session: AsyncSession, *, worker: str, limit: int, lease_seconds: float, queues: list[str] | None = None
+    session: AsyncSession,
+    *,
+    worker: str,
+    limit: int,
+    lease_seconds: float,
+    queues: list[str] | None = None,
+    exclude: list[int] | None = None,
 ) -> list[Claim]:
-    """Take up to `limit` due jobs for `worker` (commit the session to make the claim count)."""
+    """Take up to `limit` due jobs for `worker`, none of `exclude` (commit the session to make the claim count)."""
     now = utcnow()
-    candidates = select(Job.id).where(_claimable(queues, now)).order_by(Job.priority, Job.run_at, Job.id).limit(limit)
+    candidates = select(Job.id).where(_claimable(queues, now))
+    if exclude:
+        candidates = candidates.where(Job.id.not_in(exclude))
+    candidates = candidates.order_by(Job.priority, Job.run_at, Job.id).limit(limit)
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     statement = (

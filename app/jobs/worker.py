@@ -113,17 +113,21 @@ class Worker:
                 limit=free,
                 lease_seconds=self.options.lease_seconds,
                 queues=self.options.queues,
+                # a job this worker still runs is never taken again by it, even if its lease ran out meanwhile
+                exclude=list(self._running),
             )
         for claim in claims:
             self._claims[claim.job_id] = claim
             task = asyncio.create_task(self._execute(claim))
             self._running[claim.job_id] = task
-            task.add_done_callback(lambda _t, job_id=claim.job_id: self._finished(job_id))
+            task.add_done_callback(lambda _t, claim=claim: self._finished(claim))
         return len(claims)
 
-    def _finished(self, job_id: int) -> None:
-        self._running.pop(job_id, None)
-        self._claims.pop(job_id, None)
+    def _finished(self, claim: queue.Claim) -> None:
+        # Only this attempt's own entries: never those of a later attempt of the same job.
+        if self._claims.get(claim.job_id) is claim:
+            self._running.pop(claim.job_id, None)
+            self._claims.pop(claim.job_id, None)
         self._wake.set()
 
     async def _execute(self, claim: queue.Claim) -> None:

@@ -239,3 +239,28 @@ async def test_progress_is_saved_with_the_work_and_a_retry_resumes_after_it(app,
     subjects = list(await db.scalars(select(OutboxMessage.subject).order_by(OutboxMessage.id)))
     assert subjects == [str(n) for n in range(10)]  # nothing done twice, nothing skipped
     assert (await jobs(db))[0].state == JobState.SUCCEEDED
+
+
+PAUSE = JobKind("test.pause", sleep_long, timeout_seconds=30)
+registry.register(PAUSE)
+
+
+async def test_a_worker_never_takes_again_a_job_it_is_still_running(app, db: AsyncSession) -> None:
+    await queue.enqueue(db, PAUSE, {"seconds": 0.8})
+    await db.commit()
+    running = worker(app, concurrency=2, poll_seconds=0.05, lease_seconds=30)
+    task = asyncio.create_task(running.run())
+    for _ in range(100):
+        await asyncio.sleep(0.02)
+        if running._running:
+            break
+    # its lease runs out while it works (a renewal stuck behind SQLite's write lock): it must not start it twice
+    await db.execute(update(Job).values(lease_expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    await db.commit()
+    await asyncio.sleep(0.3)
+    assert (await jobs(db))[0].attempts == 1 and len(running._running) == 1
+    await asyncio.sleep(0.8)
+    running.stop()
+    await asyncio.wait_for(task, 5)
+    (job,) = await jobs(db)
+    assert job.state == JobState.SUCCEEDED and job.attempts == 1
