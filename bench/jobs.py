@@ -433,7 +433,7 @@ async def check(url: str, template: Template, sink: Sink) -> dict[str, Any]:
     finally:
         await engine.dispose()
     with sink.lock:
-        received, distinct = list(sink.ids), set(sink.distinct)
+        received, distinct, arrivals = list(sink.ids), set(sink.distinct), list(zip(sink.ids, sink.times, strict=True))
     by_worker: Counter[str] = Counter()
     job_of: dict[int, int] = {}
     for job_id, worker, payload in deliveries:
@@ -459,6 +459,10 @@ async def check(url: str, template: Template, sink: Sink) -> dict[str, Any]:
         "duplicates": len(received) - len(distinct),
         "duplicated_ids": duplicated[:20],
         "duplicates_by_delivery_job": dict(Counter(str(job_of.get(i)) for i in duplicated)),
+        # When each copy of a duplicated mail arrived (seconds since the epoch): which attempt sent it, and when.
+        "duplicate_arrivals": {
+            str(i): [round(t, 3) for outbox_id, t in arrivals if outbox_id == i] for i in duplicated[:20]
+        },
         "missing_at_sink": len(outbox_ids - distinct),
         "unknown_at_sink": len(distinct - outbox_ids),
         "unparsed_at_sink": sink.unparsed,
