@@ -54,7 +54,7 @@ async def _visible_job(db: SessionDep, user: CurrentUser, job_id: int) -> Job:
 async def job_panel(request: Request, db: SessionDep, user: CurrentUser, job_id: int) -> Response:
     """The progress of one job: a fragment the page that started it polls until the job has finished."""
     job = await _visible_job(db, user, job_id)
-    has_file = job.state == JobState.SUCCEEDED and await service.file_of(db, job_id=job.id) is not None
+    has_file = job.state == JobState.SUCCEEDED and await service.has_file(db, job_id=job.id)
     template = "jobs/_panel.html" if is_htmx(request) else "jobs/job.html"
     return render(request, template, {"job": job, "has_file": has_file})
 

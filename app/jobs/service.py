@@ -55,6 +55,11 @@ async def job_by_key(session: AsyncSession, *, key: str) -> Job | None:
     return await session.scalar(select(Job).where(Job.idempotency_key == key))
 
 
+async def has_file(session: AsyncSession, *, job_id: int) -> bool:
+    """Whether the job produced a file, without loading its bytes (the panel asks on every render)."""
+    return await session.scalar(select(JobFile.id).where(JobFile.job_id == job_id)) is not None
+
+
 async def file_of(session: AsyncSession, *, job_id: int) -> JobFile | None:
     return await session.scalar(select(JobFile).where(JobFile.job_id == job_id))
 
