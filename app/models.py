@@ -14,7 +14,7 @@ from app.counters.models import (
     RosterStat,
     WrongAnswerStat,
 )
-from app.dashboard.models import Reminder
+from app.dashboard.models import DashboardSnapshot, Reminder
 from app.documents.models import Acknowledgment, CompanyDocument, DocumentVersion
 from app.enrolments.models import Enrollment
 from app.jobs.models import Job, JobFile
@@ -41,6 +41,7 @@ __all__ = [
     "CourseCompletion",
     "CourseStatus",
     "CourseVersion",
+    "DashboardSnapshot",
     "Department",
     "DocumentVersion",
     "Enrollment",

@@ -12,6 +12,7 @@ from app.core import events
 from app.core.config import Settings
 from app.dashboard.digest import DAILY_DIGEST, DIGEST_SCHEDULE
 from app.dashboard.reminders import SEND_REMINDERS
+from app.dashboard.snapshots import REFRESH_SNAPSHOT
 from app.evidence.jobs import DEPARTMENT_PACK
 from app.jobs import registry
 from app.jobs.maintenance import PRUNE_SCHEDULE
@@ -23,7 +24,7 @@ from app.users.import_jobs import APPLY_IMPORT
 def install(settings: Settings) -> None:
     events.subscribe(CurrentVersionChanged, standing.follow_current_version)
     registry.register(DELIVER, SEND_REMINDERS, standing.RECOMPUTE_STANDINGS, OPEN_CYCLES, EXPIRY_NOTICES, DAILY_DIGEST)
-    registry.register(APPLY_IMPORT, DEPARTMENT_PACK, DEPARTMENT_CERTIFICATES)
+    registry.register(APPLY_IMPORT, DEPARTMENT_PACK, DEPARTMENT_CERTIFICATES, REFRESH_SNAPSHOT)
     registry.schedule(EXPIRY_SCHEDULE, PRUNE_SCHEDULE)
     if settings.cycle_check_minutes:
         registry.schedule(cycle_schedule(settings.cycle_check_minutes))

@@ -3,7 +3,8 @@
     python bench/compare.py BASELINE.json CANDIDATE.json [--margin 0.30]
 
 Compares the ratios to the B3 ceiling (throughput relative to the same machine's templating ceiling, so a
-faster or slower machine does not count as a change), and the p95 latencies of each scenario. Exits 1 when a
+faster or slower machine does not count as a change), the highest submission rate held with p95 ≤ 100 ms
+(`submissions_held_per_s`), and the p95 latencies of each scenario. Exits 1 when a
 ratio dropped, or a p95 grew, by more than the margin, when more requests failed than in the baseline, or when the
 deadline rush acknowledged a submission that was not stored; 0 otherwise.
 """
@@ -50,6 +51,9 @@ def compare(baseline: dict[str, Any], candidate: dict[str, Any], margin: float) 
             before, after = dig(base, path), dig(run, path)
             if before and after and after > before * (1 + margin):
                 problems.append(f"{db}: {name} grew from {before} ms to {after} ms ({after / before - 1:+.0%})")
+        held, held_before = run.get("submissions_held_per_s"), base.get("submissions_held_per_s")
+        if held is not None and held_before and held < held_before * (1 - margin):
+            problems.append(f"{db}: submissions held at p95 ≤ 100 ms fell from {held_before}/s to {held}/s")
         errors, errors_before = failed_requests(run), failed_requests(base)
         if errors > errors_before:
             problems.append(f"{db}: {errors} failed requests, {errors_before} in the baseline")

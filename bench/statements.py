@@ -2,7 +2,7 @@
 answer's autosave, and a submission, for a demo learner.
 
     LMS_DATABASE_URL=sqlite+aiosqlite:///var/stmt.sqlite3 lms db upgrade && lms content import content/kasuhara-basics \
-        && lms demo && LMS_DATABASE_URL=sqlite+aiosqlite:///var/stmt.sqlite3 python bench/statements.py
+        && lms demo && LMS_DATABASE_URL=sqlite+aiosqlite:///var/stmt.sqlite3 python bench/statements.py [--verbose]
 
 The database must hold the basic course and the demo organisation (employee05@example.com / demo-password).
 """
@@ -25,9 +25,14 @@ async def main() -> None:
 
     app = create_app()
     counts = {"n": 0}
-    event.listen(
-        app.state.engine.sync_engine, "before_cursor_execute", lambda *a, **k: counts.__setitem__("n", counts["n"] + 1)
-    )
+    verbose = "--verbose" in sys.argv
+
+    def count(_conn, _cursor, statement: str, _params, _context, executemany: bool) -> None:
+        counts["n"] += 1
+        if verbose:
+            print("    " + " ".join(statement.split())[:140] + (" (executemany)" if executemany else ""))
+
+    event.listen(app.state.engine.sync_engine, "before_cursor_execute", count)
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c,

@@ -87,7 +87,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 def test_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(env=Environment.TEST, database_url=database_url, secret_key="t" * 48)
+    # No pause between a job's chunks (it lets requests in on a busy SQLite; tests/jobs checks it on its own).
+    return Settings(env=Environment.TEST, database_url=database_url, secret_key="t" * 48, job_sqlite_pause_ms=0)
 
 
 async def _empty_all_tables(url: str) -> None:

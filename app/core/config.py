@@ -73,6 +73,12 @@ class Settings(BaseSettings):
         le=3600,
         description="on shutdown, how long running jobs may finish before they are given back",
     )
+    job_sqlite_pause_ms: int = Field(
+        default=150,
+        ge=0,
+        le=5000,
+        description="SQLite only: a job's pause after each chunk, so waiting requests get the single write lock",
+    )
     daily_digest: bool = Field(default=True, description="mail managers a daily summary when someone is overdue")
     sign_in_window_minutes: int = Field(default=15, ge=1, description="how long failed sign-ins are counted (minutes)")
 

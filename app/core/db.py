@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.dialects.postgresql import insert as _postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as _sqlite_insert
 from sqlalchemy.engine import Connection, Dialect, ExceptionContext
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -167,11 +170,37 @@ async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncItera
 
 def upsert_insert(session: AsyncSession) -> Any:
     """The dialect's `insert` (SQLite or PostgreSQL), the one that offers ON CONFLICT."""
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+    return _postgresql_insert if _dialect(session) == "postgresql" else _sqlite_insert
+
+
+def _dialect(session: AsyncSession) -> str:
+    return "postgresql" if session.bind is not None and session.bind.dialect.name == "postgresql" else "sqlite"
+
+
+# Upserts are built once per table, columns and dialect and then only executed with new values: building one per
+# call (ON CONFLICT's `excluded` columns and SQLAlchemy's cache key for a new statement) cost more than running it
+# on the hot paths (0.7 ms per counter table on every submission). Statements are immutable, so sharing is safe.
+@lru_cache(maxsize=256)
+def _upsert(model: type[Base], dialect: str, conflict: tuple[str, ...], update: tuple[str, ...]) -> Any:
+    insert = _postgresql_insert if dialect == "postgresql" else _sqlite_insert
+    # The table, not the mapped class: a Core statement, so a single row reports its rowcount (an ORM insert
+    # executed with parameters is a "bulk" insert, which does not).
+    statement = insert(model.__table__)
+    if update:
+        return statement.on_conflict_do_update(
+            index_elements=list(conflict), set_={column: statement.excluded[column] for column in update}
+        )
+    return statement.on_conflict_do_nothing(index_elements=list(conflict))
+
+
+@lru_cache(maxsize=256)
+def _increment(model: type[Base], dialect: str, keys: tuple[str, ...], deltas: tuple[str, ...]) -> Any:
+    insert = _postgresql_insert if dialect == "postgresql" else _sqlite_insert
+    table = model.__table__
+    statement = insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=list(keys), set_={name: table.c[name] + statement.excluded[name] for name in deltas}
+    )
 
 
 async def insert_or_update(
@@ -184,16 +213,8 @@ async def insert_or_update(
 ) -> int:
     """INSERT … ON CONFLICT DO UPDATE (or DO NOTHING when update_columns is empty), on SQLite and PostgreSQL.
     Returns the row count: with DO NOTHING, 1 when the row was inserted and 0 when it already existed."""
-    insert = upsert_insert(session)
-    statement = insert(model).values(**values)
-    if update_columns:
-        statement = statement.on_conflict_do_update(
-            index_elements=conflict_columns,
-            set_={column: statement.excluded[column] for column in update_columns},
-        )
-    else:
-        statement = statement.on_conflict_do_nothing(index_elements=conflict_columns)
-    result = await session.execute(statement)
+    statement = _upsert(model, _dialect(session), tuple(conflict_columns), tuple(update_columns or ()))
+    result = await session.execute(statement, values)
     return int(getattr(result, "rowcount", 0) or 0)
 
 
@@ -215,11 +236,7 @@ async def insert_or_update_many(
     one compiled statement instead of one per row."""
     if not rows:
         return
-    insert = upsert_insert(session)
-    statement = insert(model)
-    statement = statement.on_conflict_do_update(
-        index_elements=conflict_columns, set_={column: statement.excluded[column] for column in update_columns}
-    )
+    statement = _upsert(model, _dialect(session), tuple(conflict_columns), tuple(update_columns))
     await session.execute(statement, rows)
 
 
@@ -236,10 +253,5 @@ async def increment_many(
             total[name] += row[name]
     if not totals:
         return
-    insert = upsert_insert(session)
-    table = model.__table__
-    statement = insert(model)
-    statement = statement.on_conflict_do_update(
-        index_elements=keys, set_={name: table.c[name] + statement.excluded[name] for name in deltas}
-    )
+    statement = _increment(model, _dialect(session), tuple(keys), tuple(deltas))
     await session.execute(statement, [totals[key] for key in sorted(totals, key=repr)])

@@ -32,7 +32,7 @@ def answer_key(answer: Any) -> str:
     return json.dumps(answer, ensure_ascii=False, separators=(",", ":"), sort_keys=True)[:1000]
 
 
-async def _department_of(session: AsyncSession, user_id: int) -> int | None:
+async def department_of(session: AsyncSession, user_id: int) -> int | None:
     """Counters are kept under the learner's department at the time of the event."""
     return await session.scalar(select(User.department_id).where(User.id == user_id))
 
@@ -103,11 +103,26 @@ async def record_graded_answers(
     session: AsyncSession, *, course_id: int, user_id: int, graded: list[tuple[str, Any, bool, list[str]]]
 ) -> None:
     """Count one submitted attempt: (question id, answer, correct?, misconceptions) per question on its paper."""
-    department_id = await _department_of(session, user_id)
+    department_id = await department_of(session, user_id)
     if department_id is not None:
         tally = Tally(course_id)
         tally.graded(department_id, graded)
         await tally.write(session)
+
+
+class Unknown:
+    """Not known to the caller: look it up."""
+
+
+UNKNOWN = Unknown()
+
+
+@dataclass(frozen=True)
+class RosterPlace:
+    """Where a learner is counted on the roster: their department and their due date in the course."""
+
+    department_id: int
+    due_at: datetime | None
 
 
 async def adjust_roster(
@@ -119,23 +134,27 @@ async def adjust_roster(
     completed: int = 0,
     score_sum: float = 0.0,
     score_count: int = 0,
+    place: RosterPlace | Unknown | None = UNKNOWN,
 ) -> None:
-    """Apply one learner's change (first start, completion, a new best score) to their roster counter."""
+    """Apply one learner's change (first start, completion, a new best score) to their roster counter. A caller
+    that knows where the learner is counted (active, enrolled, in a department) passes it; None means nowhere."""
     if not (started or completed or score_sum or score_count):
         return
-    row = (
-        await session.execute(
-            select(User.department_id, Enrollment.due_at)
-            .join(Enrollment, (Enrollment.user_id == User.id) & (Enrollment.course_id == course_id))
-            .where(User.id == user_id, User.is_active.is_(True))
-        )
-    ).first()
-    if row is None or row.department_id is None:
+    if isinstance(place, Unknown):
+        row = (
+            await session.execute(
+                select(User.department_id, Enrollment.due_at)
+                .join(Enrollment, (Enrollment.user_id == User.id) & (Enrollment.course_id == course_id))
+                .where(User.id == user_id, User.is_active.is_(True))
+            )
+        ).first()
+        place = RosterPlace(row.department_id, row.due_at) if row and row.department_id is not None else None
+    if place is None:
         return  # not on the roster: nothing the dashboard counts
-    due_match = RosterStat.due_at.is_(None) if row.due_at is None else RosterStat.due_at == row.due_at
+    due_match = RosterStat.due_at.is_(None) if place.due_at is None else RosterStat.due_at == place.due_at
     await session.execute(
         update(RosterStat)
-        .where(RosterStat.course_id == course_id, RosterStat.department_id == row.department_id, due_match)
+        .where(RosterStat.course_id == course_id, RosterStat.department_id == place.department_id, due_match)
         .values(
             started=RosterStat.started + started,
             completed=RosterStat.completed + completed,
@@ -149,7 +168,7 @@ async def count_lesson_event(
     session: AsyncSession, *, course_id: int, user_id: int, lesson_slug: str, event: str
 ) -> None:
     """A learner opened, read or passed a lesson for the first time: count it under their department."""
-    department_id = await _department_of(session, user_id)
+    department_id = await department_of(session, user_id)
     if department_id is not None:
         tally = Tally(course_id)
         tally.lesson_event(department_id, lesson_slug, event)
@@ -163,7 +182,7 @@ def completion_day(when: datetime) -> Any:
 
 async def count_completion(session: AsyncSession, *, course_id: int, user_id: int, when: datetime) -> None:
     """A learner completed the course: count it on the day (in Japan) under their department."""
-    department_id = await _department_of(session, user_id)
+    department_id = await department_of(session, user_id)
     if department_id is not None:
         tally = Tally(course_id)
         tally.completion(department_id, when)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,10 +12,9 @@ from app.content import service as content_service
 from app.content.models import Course, CourseVersion
 from app.core.errors import NotFound
 from app.core.templating import TIMEZONE
-from app.dashboard import analysis, charts, service
+from app.dashboard import analysis, charts, service, snapshots
 from app.dashboard.roster import STATUS_LABELS, RosterFilter
 from app.dashboard.schemas import DashboardQuery
-from app.lessons import service as lessons_service
 from app.org import service as org_service
 from app.org.models import Department
 from app.org.scope import Scope
@@ -38,6 +37,8 @@ class Dashboard:
     items: list[analysis.ItemRow] = field(default_factory=list)
     misconceptions: list[analysis.MisconceptionRow] = field(default_factory=list)
     due_at: datetime | None = None
+    figures_at: datetime | None = None  # when the figures above the table were added up
+    figures_fresh: bool = True
     status_labels: dict[Any, str] = field(default_factory=lambda: dict(STATUS_LABELS))
 
 
@@ -78,10 +79,14 @@ async def build(session: AsyncSession, *, scope: Scope, query: DashboardQuery, n
     roster_filter, department = await roster_filter_for(session, scope=scope, query=query, course=course)
     departments = await org_service.departments_in_scope(session, scope=scope)
     everyone = RosterFilter(course_id=course.id, department_path=roster_filter.department_path)
-    headline = await service.headline(session, scope=scope, roster_filter=everyone, now=now)
-    groups = service.roll_up(
-        await service.by_department(session, scope=scope, roster_filter=everyone, now=now),
-        service.chart_groups(departments, department.path if department else None),
+    figures = await snapshots.figures_for(
+        session,
+        scope=scope,
+        version=version,
+        everyone=everyone,
+        departments=departments,
+        department=department,
+        now=now,
     )
     page = await service.employee_page(
         session,
@@ -93,9 +98,12 @@ async def build(session: AsyncSession, *, scope: Scope, query: DashboardQuery, n
         page=query.page,
     )
     dashboard = Dashboard(
-        courses, course, version, query, departments, department, roster_filter, page, headline, groups
+        courses, course, version, query, departments, department, roster_filter, page, figures.headline, figures.groups
     )
-    await _add_analysis(session, dashboard, scope=scope, everyone=everyone, now=now)
+    dashboard.figures_at = figures.computed_at
+    dashboard.figures_fresh = figures.is_fresh(now)
+    dashboard.items, dashboard.misconceptions, dashboard.due_at = figures.items, figures.misconceptions, figures.due_at
+    _add_charts(dashboard, figures, today=now.astimezone(TIMEZONE).date())
     return dashboard
 
 
@@ -115,27 +123,21 @@ async def build_table(session: AsyncSession, *, scope: Scope, query: DashboardQu
     return Dashboard(courses, course, version, query, [], department, roster_filter, page)
 
 
-async def _add_analysis(
-    session: AsyncSession, dashboard: Dashboard, *, scope: Scope, everyone: RosterFilter, now: datetime
-) -> None:
-    version, headline = dashboard.version, dashboard.headline
-    assert headline is not None
+def _add_charts(dashboard: Dashboard, figures: snapshots.Figures, *, today: date) -> None:
+    """The charts drawn from the figures (pure: the adding up is in the snapshot)."""
+    headline = figures.headline
     dashboard.charts["departments"] = charts.bar_chart(
         "chart-departments",
         "部署別の修了率",
         [
             charts.BarItem(g.name, g.completion_rate, f"修了 {g.completed}/{g.assigned}人・期限超過 {g.overdue}人")
-            for g in dashboard.groups
+            for g in figures.groups
         ],
     )
-
-    today = now.astimezone(TIMEZONE).date()
-    per_day = await analysis.completions_by_day(session, scope=scope, roster_filter=everyone, now=now)
-    series = analysis.cumulative_series(per_day, today=today)
-    dashboard.due_at = await analysis.most_common_due_date(session, scope=scope, roster_filter=everyone, now=now)
+    series = analysis.cumulative_series(figures.per_day, today=today)
     marker_index, marker_label = None, None
-    if dashboard.due_at is not None:
-        due_day = dashboard.due_at.astimezone(TIMEZONE).date()
+    if figures.due_at is not None:
+        due_day = figures.due_at.astimezone(TIMEZONE).date()
         days = [day for day, _ in series]
         if due_day in days:
             marker_index, marker_label = days.index(due_day), f"期限 {due_day:%m/%d}"
@@ -147,32 +149,9 @@ async def _add_analysis(
         marker_index=marker_index,
         marker_label=marker_label,
     )
-
-    lessons = [
-        lesson
-        for lesson in await lessons_service.list_lessons(session, version_id=version.id)
-        if not lesson.is_appendix
-    ]
-    quizzes = await quiz_service.quizzes_of_version(session, version_id=version.id)
-    rows = await analysis.funnel(
-        session,
-        scope=scope,
-        roster_filter=everyone,
-        now=now,
-        lessons=[(lesson.slug, lesson.title, lesson.slug in quizzes) for lesson in lessons],
-    )
     dashboard.charts["funnel"] = charts.funnel_chart(
         "chart-funnel",
         "レッスンごとの進み具合",
-        [charts.FunnelStep(r.title, r.opened, r.read, r.passed) for r in rows],
+        [charts.FunnelStep(r.title, r.opened, r.read, r.passed) for r in figures.funnel],
         headline.assigned,
-    )
-
-    definitions = await question_definitions(session, version_id=version.id)
-    dashboard.items = await analysis.item_analysis(
-        session, scope=scope, roster_filter=everyone, now=now, definitions=definitions
-    )
-    group_departments = [d for d in dashboard.departments if d.id in {g.department_id for g in dashboard.groups}]
-    dashboard.misconceptions = await analysis.misconceptions(
-        session, scope=scope, roster_filter=everyone, now=now, labels=version.misconceptions, groups=group_departments
     )

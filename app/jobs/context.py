@@ -3,6 +3,7 @@ together with the work they did."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -48,9 +49,18 @@ class JobContext:
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One unit of the job's work: committed together with the progress saved in it, or not at all."""
-        async with self.sessionmaker() as session, session.begin():
-            yield session
+        """One unit of the job's work: committed together with the progress saved in it, or not at all.
+
+        On SQLite, one writer at a time holds the database, and a job that begins its next chunk the instant it
+        commits the last would win the lock every time against requests that wait for it with short sleeps:
+        learners' submissions timed out behind a course-wide recompute. After each chunk the job pauses longer
+        than such a wait's longest sleep (100 ms; LMS_JOB_SQLITE_PAUSE_MS), so waiting requests get in between."""
+        async with self.sessionmaker() as session:
+            async with session.begin():
+                yield session
+            wrote_sqlite = session.bind is not None and session.bind.dialect.name == "sqlite"
+        if wrote_sqlite and self.settings.job_sqlite_pause_ms:
+            await asyncio.sleep(self.settings.job_sqlite_pause_ms / 1000)
 
     async def step(
         self,

@@ -12,7 +12,8 @@ from app.auth.deps import CurrentUser
 from app.content import service as content_service
 from app.content.models import Course, CourseVersion
 from app.core.deps import SessionDep
-from app.quiz import service as quiz_service
+from app.learner import service
+from app.quiz.bank import QuestionBank
 from app.quiz.models import Attempt, Quiz
 
 
@@ -26,6 +27,7 @@ class CourseAtVersion:
 class AttemptAtQuiz:
     attempt: Attempt
     quiz: Quiz
+    bank: QuestionBank
 
 
 async def current_course(course_slug: str, db: SessionDep) -> CourseAtVersion:
@@ -34,9 +36,10 @@ async def current_course(course_slug: str, db: SessionDep) -> CourseAtVersion:
 
 
 async def own_attempt(attempt_id: int, db: SessionDep, user: CurrentUser) -> AttemptAtQuiz:
-    """Another learner's attempt is indistinguishable from none."""
-    attempt = await quiz_service.get_own_attempt(db, attempt_id=attempt_id, user_id=user.id)
-    return AttemptAtQuiz(attempt, await quiz_service.get_quiz(db, quiz_id=attempt.quiz_id))
+    """Another learner's attempt is indistinguishable from none. One statement: the attempt with its version's
+    publication; the test itself comes from the worker's cache of published versions."""
+    attempt, test = await service.own_attempt(db, attempt_id=attempt_id, user_id=user.id)
+    return AttemptAtQuiz(attempt, test.quiz, test.bank)
 
 
 CurrentCourse = Annotated[CourseAtVersion, Depends(current_course)]

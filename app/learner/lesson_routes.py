@@ -11,6 +11,7 @@ from app.core.templating import is_htmx, render
 from app.learner.deps import CurrentCourse
 from app.lessons import service as lessons_service
 from app.progress import activity
+from app.progress import lesson_page as lesson_view
 
 router = APIRouter(prefix="/courses/{course_slug}/lessons/{lesson_slug}")
 HEARTBEAT_SECONDS = 30
@@ -18,20 +19,15 @@ HEARTBEAT_SECONDS = 30
 
 @router.get("")
 async def lesson_page(
-    request: Request, lesson_slug: str, db: SessionDep, user: CurrentUser, current: CurrentCourse
+    request: Request, course_slug: str, lesson_slug: str, db: SessionDep, user: CurrentUser
 ) -> Response:
-    lesson = await lessons_service.get_lesson(db, version_id=current.version.id, slug=lesson_slug)
-    progress = await activity.visit_lesson(
-        db, user_id=user.id, course=current.course, version=current.version, lesson_slug=lesson.slug
-    )
-    row = next((r for r in progress.lessons if r.lesson.slug == lesson.slug), None)
-    previous, following = lessons_service.neighbours([r.lesson for r in progress.lessons], lesson.slug)
+    page = await lesson_view.lesson_page(db, user_id=user.id, course_slug=course_slug, lesson_slug=lesson_slug)
     context = {
-        "p": progress,
-        "lesson": lesson,
-        "row": row,
-        "previous": previous,
-        "following": following,
+        "p": page.p,
+        "lesson": page.lesson,
+        "row": page.row,
+        "previous": page.previous,
+        "following": page.following,
         "heartbeat": HEARTBEAT_SECONDS,
     }
     return render(request, "learner/lesson.html", context)

@@ -108,12 +108,13 @@ async def _form_answers(request: Request) -> dict[str, dict[str, list[str]]]:
 async def save_answer(request: Request, question_id: str, db: SessionDep, own: OwnAttempt) -> Response:
     values = (await _form_answers(request)).get(question_id, {})
     answer = await quiz_service.save_answer(
-        db, attempt=own.attempt, quiz=own.quiz, question_id=question_id, values=values
+        db, attempt=own.attempt, quiz=own.quiz, question_id=question_id, values=values, bank=own.bank
     )
     return render(request, "learner/_saved.html", {"answer": answer, "question_id": question_id})
 
 
 @router.post("/attempts/{attempt_id}/submit")
-async def submit(request: Request, db: SessionDep, own: OwnAttempt) -> Response:
-    await service.submit_attempt(db, attempt=own.attempt, quiz=own.quiz, form=await _form_answers(request))
+async def submit(request: Request, db: SessionDep, user: CurrentUser, own: OwnAttempt) -> Response:
+    form = await _form_answers(request)
+    await service.submit_attempt(db, attempt=own.attempt, quiz=own.quiz, form=form, learner=user, bank=own.bank)
     return RedirectResponse(f"/attempts/{own.attempt.id}", status_code=303)

@@ -3,12 +3,18 @@ submission that moves the learner's standing in the course as it is now."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.models import User
 from app.content import service as content_service
-from app.core.errors import Conflict
+from app.content.models import CourseVersion
+from app.content.published import PublishedQuiz, published_version
+from app.core.errors import Conflict, NotFound
+from app.counters.service import Tally
 from app.progress import standing
 from app.quiz import service as quiz_service
+from app.quiz.bank import QuestionBank
 from app.quiz.models import Attempt, Quiz
 
 
@@ -21,11 +27,50 @@ async def start_attempt(session: AsyncSession, *, user_id: int, quiz_id: int) ->
     return await quiz_service.start_attempt(session, user_id=user_id, course_id=course.id, quiz=quiz)
 
 
+async def own_attempt(session: AsyncSession, *, attempt_id: int, user_id: int) -> tuple[Attempt, PublishedQuiz]:
+    """The learner's own attempt and its test (another learner's attempt is indistinguishable from none)."""
+    found = (
+        await session.execute(
+            select(Attempt, Quiz.version_id, CourseVersion.published_at)
+            .join(Quiz, Quiz.id == Attempt.quiz_id)
+            .join(CourseVersion, CourseVersion.id == Quiz.version_id)
+            .where(Attempt.id == attempt_id, Attempt.user_id == user_id)
+        )
+    ).first()
+    if found is None:
+        raise NotFound("受験記録が見つかりません。")
+    attempt, version_id, published_at = found
+    published = await published_version(session, version_id=version_id, published_at=published_at)
+    return attempt, published.test(attempt.quiz_id)
+
+
 async def submit_attempt(
-    session: AsyncSession, *, attempt: Attempt, quiz: Quiz, form: dict[str, dict[str, list[str]]]
+    session: AsyncSession,
+    *,
+    attempt: Attempt,
+    quiz: Quiz,
+    form: dict[str, dict[str, list[str]]],
+    learner: User,
+    bank: QuestionBank | None = None,
 ) -> None:
     """Grade the attempt once; the first submission also moves the learner's standing, always measured against
-    the course's current version (a test taken on an older version still counts for the same lessons)."""
-    if await quiz_service.submit_attempt(session, attempt=attempt, quiz=quiz, form=form):
-        course, version = await content_service.get_course_by_id(session, course_id=attempt.course_id)
-        await standing.refresh(session, user_id=attempt.user_id, course=course, version=version)
+    the course's current version (a test taken on an older version still counts for the same lessons). The
+    counters that grading, a first pass and a completion move are written together, one batch per table."""
+    tally = Tally(attempt.course_id)
+    submission = await quiz_service.submit_attempt(
+        session, attempt=attempt, quiz=quiz, form=form, bank=bank, tally=tally
+    )
+    if submission is None:
+        return
+    if learner.department_id is not None:
+        quiz_service.count_submission(tally, learner.department_id, attempt, submission)
+    course, version = await content_service.get_course_by_id(session, course_id=attempt.course_id)
+    await standing.refresh(
+        session,
+        user_id=attempt.user_id,
+        course=course,
+        version=version,
+        tally=tally,
+        department_id=learner.department_id,
+    )
+    await tally.write(session)

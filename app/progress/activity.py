@@ -3,8 +3,6 @@ counted (app.counters) and may move the learner's standing (standing.py)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,14 +12,9 @@ from app.counters import service as counters
 from app.enrolments.cycles import cycle_started_at
 from app.progress import rules
 from app.progress.models import CourseStatus, LessonProgress, LessonReading
-from app.progress.standing import CourseProgress, progress_for, refresh, version_numbers
+from app.progress.standing import CourseProgress, refresh, version_numbers
 
 MAX_SECONDS_PER_BEAT = 60
-
-
-# A repeat visit within this time writes nothing: while the page is open its heartbeat keeps last_opened_at
-# current, and a lesson page that is a pure read does not queue behind other writers (SQLite has one writer).
-VISIT_TOUCH_INTERVAL = timedelta(minutes=5)
 
 
 def _one_lesson(user_id: int, course_id: int, lesson_slug: str) -> tuple[ColumnElement[bool], ...]:
@@ -72,19 +65,12 @@ async def open_lesson(session: AsyncSession, *, user_id: int, course_id: int, le
 async def visit_lesson(
     session: AsyncSession, *, user_id: int, course: Course, version: CourseVersion, lesson_slug: str
 ) -> CourseProgress:
-    """Record a visit to a lesson page and return the learner's standing for it.
-
-    The first visit counts the lesson as opened and may start the course (a full refresh of the standing); a
-    later visit only moves the timestamps, and not at all within VISIT_TOUCH_INTERVAL of the last one."""
-    last_opened = await session.scalar(
-        select(LessonProgress.last_opened_at).where(*_one_lesson(user_id, course.id, lesson_slug))
-    )
-    if last_opened is None:
-        await open_lesson(session, user_id=user_id, course_id=course.id, lesson_slug=lesson_slug)
-        return await refresh(session, user_id=user_id, course=course, version=version)
-    if utcnow() - last_opened >= VISIT_TOUCH_INTERVAL:
-        await open_lesson(session, user_id=user_id, course_id=course.id, lesson_slug=lesson_slug)
-    return await progress_for(session, user_id=user_id, course=course, version=version)
+    """Record the first view of a lesson in the learner's training cycle and return their standing with it: the
+    first ever counts the lesson as opened, and either may start the course. Later views write nothing (the lesson
+    page reads them, app/progress/lesson_page.py), and while the page is open its heartbeat keeps
+    last_opened_at current."""
+    await open_lesson(session, user_id=user_id, course_id=course.id, lesson_slug=lesson_slug)
+    return await refresh(session, user_id=user_id, course=course, version=version)
 
 
 async def mark_read(session: AsyncSession, *, user_id: int, course_id: int, lesson_slug: str, version_id: int) -> None:

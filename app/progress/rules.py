@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -49,6 +50,25 @@ class LessonState:
 def reading_counts(read_version_number: int, required_since: int | None) -> bool:
     """A reading counts unless the lesson changed later and its publisher asked everyone to read it again."""
     return required_since is None or read_version_number >= required_since
+
+
+@dataclass(frozen=True)
+class Reading:
+    read: bool  # the lesson is read, as far as completion is concerned
+    reread_required: bool  # it was read, but that reading no longer counts
+
+
+def reading(
+    read_at: datetime | None, read_version_number: int, required_since: int | None, cycle_started_at: datetime | None
+) -> Reading:
+    """Whether a learner's latest reading of a lesson counts: it must be of a version the publisher did not ask to
+    read again since, and in the learner's current training cycle."""
+    counts = (
+        read_at is not None
+        and reading_counts(read_version_number, required_since)
+        and (cycle_started_at is None or read_at >= cycle_started_at)
+    )
+    return Reading(read=counts, reread_required=read_at is not None and not counts)
 
 
 @dataclass(frozen=True)

@@ -4,24 +4,27 @@ when its current version moves."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.authoring.events import CurrentVersionChanged
 from app.certificates import service as certificates_service
 from app.content import service as content_service
 from app.content.models import Course, CourseVersion
+from app.content.published import of_version
 from app.core.db import insert_or_update, utcnow
 from app.counters import service as counters
+from app.counters.service import UNKNOWN, Unknown
 from app.enrolments.cycles import in_cycle
 from app.enrolments.models import Enrollment
 from app.jobs import queue
 from app.jobs.context import JobContext
 from app.jobs.registry import JobKind
-from app.lessons import service as lessons_service
 from app.lessons.models import Lesson
 from app.progress import rules
 from app.progress.models import CourseCompletion, CourseStatus, LessonProgress
@@ -55,6 +58,41 @@ class CourseProgress:
     next_step: rules.NextStep
     completed_at: datetime | None
     due_at: datetime | None
+    recorded: Recorded = field(default_factory=lambda: Recorded(False, None, None, False))
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The learner's rows for the course as they were read with the progress: what refresh compares against."""
+
+    enrolled: bool
+    status_started_at: datetime | None
+    status_best_score: float | None
+    has_status: bool
+
+
+READ_VERSION = aliased(CourseVersion, name="read_version")
+
+
+def _one(column: Any, *where: Any) -> Any:
+    return select(column).where(*where).limit(1).scalar_subquery()
+
+
+async def _learner_rows(session: AsyncSession, *, user_id: int, course_id: int) -> Any:
+    """Enrolment, completion and standing row of one learner in one course: one statement, each read by its key."""
+    enrolment = (Enrollment.user_id == user_id, Enrollment.course_id == course_id)
+    status = (CourseStatus.user_id == user_id, CourseStatus.course_id == course_id)
+    completion = (CourseCompletion.user_id == user_id, CourseCompletion.course_id == course_id)
+    statement = select(
+        _one(Enrollment.id, *enrolment).label("enrollment_id"),
+        _one(Enrollment.due_at, *enrolment).label("due_at"),
+        _one(Enrollment.cycle_started_at, *enrolment).label("cycle_started_at"),
+        _one(CourseCompletion.completed_at, *completion).label("completed_at"),
+        _one(CourseStatus.id, *status).label("status_id"),
+        _one(CourseStatus.started_at, *status).label("status_started_at"),
+        _one(CourseStatus.best_score, *status).label("status_best_score"),
+    )
+    return (await session.execute(statement)).one()
 
 
 async def version_numbers(session: AsyncSession, *, course_id: int) -> dict[int, int]:
@@ -74,38 +112,39 @@ async def course_progress(
     quizzes: dict[str | None, Quiz],
     summaries: dict[str | None, QuizSummary],
 ) -> CourseProgress:
-    enrollment = (
-        await session.execute(
-            select(Enrollment.due_at, Enrollment.cycle_started_at).where(
-                Enrollment.user_id == user_id, Enrollment.course_id == course.id
-            )
-        )
-    ).first()
+    learner = await _learner_rows(session, user_id=user_id, course_id=course.id)
     progress_rows = {
         row.lesson_slug: row
-        for row in await session.scalars(
-            select(LessonProgress).where(LessonProgress.user_id == user_id, LessonProgress.course_id == course.id)
+        for row in await session.execute(
+            select(
+                LessonProgress.lesson_slug,
+                LessonProgress.last_opened_at,
+                LessonProgress.read_at,
+                LessonProgress.seconds_spent,
+                READ_VERSION.number.label("read_number"),
+            )
+            .outerjoin(READ_VERSION, READ_VERSION.id == LessonProgress.read_version_id)
+            .where(LessonProgress.user_id == user_id, LessonProgress.course_id == course.id)
         )
     }
-    numbers = await version_numbers(session, course_id=course.id) if version.reread_since else {}
     rows: list[LessonRow] = []
     for lesson in lessons:
         if lesson.is_appendix:
             continue
         progress = progress_rows.get(lesson.slug)
         summary = summaries.get(lesson.slug)
-        read_number = numbers.get(progress.read_version_id or 0, 0) if progress else 0
-        read_at = progress.read_at if progress else None
-        counts = read_at is not None and rules.reading_counts(read_number, version.reread_since.get(lesson.slug))
-        counts = counts and in_cycle(read_at, enrollment.cycle_started_at if enrollment else None)
+        read_number = (progress.read_number or 0) if progress else 0
+        cycle_start = learner.cycle_started_at
+        reading = rules.reading(
+            progress.read_at if progress else None, read_number, version.reread_since.get(lesson.slug), cycle_start
+        )
         state = rules.LessonState(
             slug=lesson.slug,
             has_quiz=lesson.slug in quizzes,
-            opened=progress is not None
-            and in_cycle(progress.last_opened_at, enrollment.cycle_started_at if enrollment else None),
-            read=counts,
+            opened=progress is not None and in_cycle(progress.last_opened_at, cycle_start),
+            read=reading.read,
             passed=bool(summary and summary.passed),
-            reread_required=read_at is not None and not counts,
+            reread_required=reading.reread_required,
         )
         rows.append(
             LessonRow(lesson, state, quizzes.get(lesson.slug), summary, progress.seconds_spent if progress else 0)
@@ -114,12 +153,8 @@ async def course_progress(
     final_summary = summaries.get(None)
     final_passed = bool(final_summary and final_summary.passed)
     states = [row.state for row in rows]
-    completion = await session.scalar(
-        select(CourseCompletion.completed_at).where(
-            CourseCompletion.user_id == user_id, CourseCompletion.course_id == course.id
-        )
-    )
-    due_at = enrollment.due_at if enrollment else None
+    completion = learner.completed_at
+    due_at = learner.due_at
     return CourseProgress(
         course=course,
         version=version,
@@ -135,19 +170,27 @@ async def course_progress(
         next_step=rules.next_step(states, has_final=final_quiz is not None, final_passed=final_passed),
         completed_at=completion,
         due_at=due_at,
+        recorded=Recorded(
+            learner.enrollment_id is not None,
+            learner.status_started_at,
+            learner.status_best_score,
+            learner.status_id is not None,
+        ),
     )
 
 
-async def record_completion_if_met(session: AsyncSession, *, user_id: int, progress: CourseProgress) -> bool:
-    """Write the completion once, the first time the rule is met; later calls change nothing."""
+async def record_completion_if_met(session: AsyncSession, *, user_id: int, progress: CourseProgress) -> datetime | None:
+    """Write the completion once, the first time the rule is met; returns its time then, and None when the rule
+    is not met or the completion was already recorded (later calls change nothing)."""
     if progress.completed_at is not None:
-        return False
+        return None
     states = [row.state for row in progress.lessons]
     final_passed = bool(progress.final_summary and progress.final_summary.passed)
     if not rules.is_complete(
         progress.version.completion, states, has_final=progress.final_quiz is not None, final_passed=final_passed
     ):
-        return False
+        return None
+    completed_at = utcnow()
     inserted = await insert_or_update(
         session,
         CourseCompletion,
@@ -155,11 +198,11 @@ async def record_completion_if_met(session: AsyncSession, *, user_id: int, progr
             "user_id": user_id,
             "course_id": progress.course.id,
             "version_id": progress.version.id,
-            "completed_at": utcnow(),
+            "completed_at": completed_at,
         },
         conflict_columns=["user_id", "course_id"],
     )
-    return inserted == 1
+    return completed_at if inserted == 1 else None
 
 
 def _status_values(user_id: int, progress: CourseProgress) -> dict[str, object]:
@@ -185,25 +228,34 @@ def _status_values(user_id: int, progress: CourseProgress) -> dict[str, object]:
     }
 
 
-async def refresh(session: AsyncSession, *, user_id: int, course: Course, version: CourseVersion) -> CourseProgress:
+async def refresh(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    course: Course,
+    version: CourseVersion,
+    tally: counters.Tally | None = None,
+    department_id: int | Unknown | None = UNKNOWN,
+) -> CourseProgress:
     """Recompute a learner's standing after an activity: record completion once, keep course_status current,
-    and move the dashboard's roster counters by what changed."""
+    and move the dashboard's roster counters by what changed.
 
+    A request that knows the learner (signed in, so active) passes their department, and a `tally` to which the
+    completion is added for the caller to write with the rest of its counters; without them, both are looked up
+    and written here (jobs, the command line)."""
     progress = await progress_for(session, user_id=user_id, course=course, version=version)
-    completed_now = await record_completion_if_met(session, user_id=user_id, progress=progress)
-    if completed_now:
-        progress = await progress_for(session, user_id=user_id, course=course, version=version)
-        await counters.count_completion(session, course_id=course.id, user_id=user_id, when=progress.completed_at)
+    completed_at = await record_completion_if_met(session, user_id=user_id, progress=progress)
+    if completed_at is not None:
+        progress = replace(progress, completed_at=completed_at, percent=100)
+        if tally is not None and not isinstance(department_id, Unknown):
+            if department_id is not None:
+                tally.completion(department_id, completed_at)
+        else:
+            await counters.count_completion(session, course_id=course.id, user_id=user_id, when=completed_at)
         await certificates_service.issue(
-            session, user_id=user_id, course=course, version=version, completed_at=progress.completed_at
-        )  # type: ignore[arg-type]
-    before = (
-        await session.execute(
-            select(CourseStatus.started_at, CourseStatus.best_score).where(
-                CourseStatus.user_id == user_id, CourseStatus.course_id == course.id
-            )
+            session, user_id=user_id, course=course, version=version, completed_at=completed_at
         )
-    ).first()
+    before = progress.recorded
     values = _status_values(user_id, progress)
     update_columns = [name for name in values if name not in ("user_id", "course_id", "started_at")]
     if values["started_at"] is None:
@@ -211,12 +263,12 @@ async def refresh(session: AsyncSession, *, user_id: int, course: Course, versio
     await insert_or_update(
         session, CourseStatus, values=values, conflict_columns=["user_id", "course_id"], update_columns=update_columns
     )
-    # started_at is kept from the first activity; the UPDATE that sets it is the one that counts the start.
+    # started_at is kept from the first activity; the write that sets it is the one that counts the start.
     started_now = 0
     if values["started_at"] is not None:
-        if before is None:
+        if not before.has_status:
             started_now = 1
-        else:
+        elif before.status_started_at is None:
             set_start = await session.execute(
                 update(CourseStatus)
                 .where(
@@ -227,16 +279,21 @@ async def refresh(session: AsyncSession, *, user_id: int, course: Course, versio
                 .values(started_at=values["started_at"])
             )
             started_now = set_start.rowcount
-    old_score = before.best_score if before else None
+    old_score = before.status_best_score if before.has_status else None
     new_score = values["best_score"]
+    place: counters.RosterPlace | Unknown | None = UNKNOWN
+    if not isinstance(department_id, Unknown):
+        known = before.enrolled and department_id is not None
+        place = counters.RosterPlace(department_id, progress.due_at) if known else None  # type: ignore[arg-type]
     await counters.adjust_roster(
         session,
         course_id=course.id,
         user_id=user_id,
         started=started_now,
-        completed=int(completed_now),
+        completed=int(completed_at is not None),
         score_sum=(new_score or 0.0) - (old_score or 0.0),
         score_count=int(new_score is not None) - int(old_score is not None),
+        place=place,
     )
     return progress
 
@@ -251,13 +308,14 @@ async def progress_for(
 ) -> CourseProgress:
     """Everything a course page or マイ研修 card shows for one learner."""
 
+    published = await of_version(session, version=version)
     return await course_progress(
         session,
         user_id=user_id,
         course=course,
         version=version,
-        lessons=await lessons_service.list_lessons(session, version_id=version.id, with_bodies=False),
-        quizzes=await quiz_service.quizzes_of_version(session, version_id=version.id),
+        lessons=list(published.lessons),
+        quizzes=dict(published.quizzes),
         summaries=await quiz_service.summaries(session, user_id=user_id, course_id=course.id),
     )
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Integer, and_, case, cast, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core.db import insert_or_update, insert_or_update_many, utcnow
 from app.core.errors import Conflict, NotFound
@@ -16,6 +17,7 @@ from app.counters import service as counters
 from app.enrolments.cycles import cycle_started_at, in_cycle
 from app.enrolments.models import Enrollment
 from app.quiz import registry, scoring
+from app.quiz.bank import QuestionBank, bank_of
 from app.quiz.models import Attempt, AttemptAnswer, Quiz, key_for_test
 from app.quiz.paper import draw_paper
 
@@ -150,14 +152,21 @@ def question_definitions(quiz: Quiz) -> dict[str, dict[str, Any]]:
 
 
 async def save_answer(
-    session: AsyncSession, *, attempt: Attempt, quiz: Quiz, question_id: str, values: dict[str, list[str]]
+    session: AsyncSession,
+    *,
+    attempt: Attempt,
+    quiz: Quiz,
+    question_id: str,
+    values: dict[str, list[str]],
+    bank: QuestionBank | None = None,
 ) -> Any:
-    """Store one answer as given; the learner can change it until the attempt is submitted."""
+    """Store one answer as given; the learner can change it until the attempt is submitted. One statement."""
     if attempt.submitted_at is not None:
         raise Conflict("このテストは提出済みです。回答は変更できません。")
     if question_id not in {entry["id"] for entry in attempt.paper}:
         raise NotFound("この受験に含まれない問題です。")
-    answer = registry.parse_form(question_definitions(quiz)[question_id]["def"], values)
+    definitions = bank.definitions if bank else {r["def"]["id"]: r["def"] for r in quiz.questions}
+    answer = registry.parse_form(definitions[question_id], values)
     await insert_or_update(
         session,
         AttemptAnswer,
@@ -173,64 +182,85 @@ async def save_answer(
     return answer
 
 
-async def submit_attempt(
-    session: AsyncSession, *, attempt: Attempt, quiz: Quiz, form: dict[str, dict[str, list[str]]]
-) -> bool:
-    """Grade and close the attempt; False (and nothing written) when it was already submitted.
+@dataclass(frozen=True)
+class Submission:
+    """A graded submission: the score and, per question on the paper, what the counters take."""
 
-    The attempt is claimed with a conditional UPDATE first, so a double click or a network retry,
-    even on another worker, records the submission exactly once.
-    """
+    score: scoring.AttemptScore
+    graded: list[tuple[str, Any, bool, list[str]]]  # (question id, answer, correct?, misconceptions)
+    first_pass: bool  # the first passed attempt at this lesson's test (the final test: always False)
+
+
+async def submit_attempt(
+    session: AsyncSession,
+    *,
+    attempt: Attempt,
+    quiz: Quiz,
+    form: dict[str, dict[str, list[str]]],
+    bank: QuestionBank | None = None,
+    tally: counters.Tally | None = None,
+) -> Submission | None:
+    """Grade and close the attempt; None (and nothing written) when it was already submitted.
+
+    The answers saved so far and those in the form are graded first, then the attempt is claimed, with its score,
+    by one conditional UPDATE: a double click or a network retry, even on another worker, records the submission
+    exactly once. Then every answer is stored with its grade in one batch. The counters are added to `tally` for
+    the caller to write with the rest of the request's, or written here when there is none."""
+    bank = bank or bank_of(quiz)
+    stored = {
+        row.question_id: row
+        for row in await session.execute(
+            select(AttemptAnswer.question_id, AttemptAnswer.answer, AttemptAnswer.answered_at).where(
+                AttemptAnswer.attempt_id == attempt.id
+            )
+        )
+    }
+    now = utcnow()
+    rows, results, graded = [], [], []
+    for entry in attempt.paper:
+        question_id = entry["id"]
+        if question_id in form:
+            answer, answered_at = registry.parse_form(bank.definitions[question_id], form[question_id]), now
+        elif question_id in stored:
+            answer, answered_at = stored[question_id].answer, stored[question_id].answered_at
+        else:
+            answer, answered_at = None, now
+        result = scoring.score_question(bank.parsed[question_id], answer, partial_credit=quiz.partial_credit)
+        results.append(result)
+        rows.append(
+            {
+                "attempt_id": attempt.id,
+                "question_id": question_id,
+                "answer": answer,
+                "answered_at": answered_at,
+                "credit": result.credit,
+                "is_correct": result.is_correct,
+                "misconceptions": result.misconceptions,
+            }
+        )
+        graded.append((question_id, answer, bool(result.is_correct), list(result.misconceptions or [])))
+    total = scoring.score_attempt(results, pass_mark=quiz.pass_mark)
     claimed = await session.execute(
         update(Attempt)
         .where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None))
-        .values(submitted_at=utcnow())
+        .values(submitted_at=now, score=total.percent, passed=total.passed)
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:
         await session.refresh(attempt)
-        return False
-    definitions = question_definitions(quiz)
-    now = utcnow()
+        return None
+    for name, value in (("submitted_at", now), ("score", total.percent), ("passed", total.passed)):
+        set_committed_value(attempt, name, value)  # what the UPDATE wrote, without a second UPDATE at flush
     await insert_or_update_many(
         session,
         AttemptAnswer,
-        rows=[
-            {
-                "attempt_id": attempt.id,
-                "question_id": entry["id"],
-                "answered_at": now,
-                "answer": registry.parse_form(definitions[entry["id"]]["def"], form[entry["id"]]),
-            }
-            for entry in attempt.paper
-            if entry["id"] in form
-        ],
+        rows=rows,
         conflict_columns=["attempt_id", "question_id"],
-        update_columns=["answer", "answered_at"],
+        update_columns=["answer", "answered_at", "credit", "is_correct", "misconceptions"],
     )
-    answers = await stored_answers(session, attempt_id=attempt.id)
-    results = []
-    graded: list[AttemptAnswer] = []
-    for entry in attempt.paper:
-        question = scoring.parse_question(definitions[entry["id"]]["def"])
-        row = answers.get(entry["id"])
-        result = scoring.score_question(question, row.answer if row else None, partial_credit=quiz.partial_credit)
-        results.append(result)
-        if row is None:
-            row = AttemptAnswer(attempt_id=attempt.id, question_id=entry["id"], answer=None)
-            session.add(row)
-        row.credit, row.is_correct, row.misconceptions = result.credit, result.is_correct, result.misconceptions
-        graded.append(row)
-    await session.flush()
-    await counters.record_graded_answers(
-        session,
-        course_id=attempt.course_id,
-        user_id=attempt.user_id,
-        graded=[(row.question_id, row.answer, bool(row.is_correct), list(row.misconceptions or [])) for row in graded],
-    )
-    total = scoring.score_attempt(results, pass_mark=quiz.pass_mark)
+    first_pass = False
     if total.passed and attempt.lesson_slug is not None:
-        passed_before = await session.scalar(
+        first_pass = not await session.scalar(
             select(func.count(Attempt.id)).where(
                 Attempt.user_id == attempt.user_id,
                 Attempt.course_id == attempt.course_id,
@@ -239,18 +269,21 @@ async def submit_attempt(
                 Attempt.id != attempt.id,
             )
         )
-        if not passed_before:
-            await counters.count_lesson_event(
-                session,
-                course_id=attempt.course_id,
-                user_id=attempt.user_id,
-                lesson_slug=attempt.lesson_slug,
-                event="passed",
-            )
-    await session.refresh(attempt)
-    attempt.score, attempt.passed = total.percent, total.passed
-    await session.flush()
-    return True
+    submission = Submission(total, graded, first_pass)
+    if tally is None:
+        department_id = await counters.department_of(session, attempt.user_id)
+        if department_id is not None:
+            own = counters.Tally(attempt.course_id)
+            count_submission(own, department_id, attempt, submission)
+            await own.write(session)
+    return submission
+
+
+def count_submission(tally: counters.Tally, department_id: int, attempt: Attempt, submission: Submission) -> None:
+    """What a graded submission adds to its learner's department's counters."""
+    tally.graded(department_id, submission.graded)
+    if submission.first_pass and attempt.lesson_slug is not None:
+        tally.lesson_event(department_id, attempt.lesson_slug, "passed")
 
 
 async def current_quiz_id(

@@ -37,6 +37,15 @@ def test_more_errors_than_the_baseline_and_lost_submissions_fail() -> None:
     assert "acknowledged 100 submissions but stored 99" in compare(baseline, run(0.5, 80.0, stored=99), margin=0.1)[0]
 
 
+def test_fewer_submissions_held_than_the_baseline_beyond_the_margin_fail() -> None:
+    baseline, kept, fewer = run(0.5, 80.0), run(0.5, 80.0), run(0.5, 80.0)
+    baseline["runs"]["sqlite"]["submissions_held_per_s"] = 300
+    kept["runs"]["sqlite"]["submissions_held_per_s"] = 250
+    fewer["runs"]["sqlite"]["submissions_held_per_s"] = 200
+    assert compare(baseline, kept, margin=0.2) == []
+    assert compare(baseline, fewer, margin=0.2) == ["sqlite: submissions held at p95 ≤ 100 ms fell from 300/s to 200/s"]
+
+
 def test_the_script_exits_non_zero_on_a_regression(tmp_path: Path, capsys) -> None:
     (tmp_path / "a.json").write_text(json.dumps(run(0.50, 80.0)))
     (tmp_path / "b.json").write_text(json.dumps(run(0.30, 80.0)))

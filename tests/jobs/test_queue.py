@@ -264,3 +264,26 @@ async def test_a_worker_never_takes_again_a_job_it_is_still_running(app, db: Asy
     await asyncio.wait_for(task, 5)
     (job,) = await jobs(db)
     assert job.state == JobState.SUCCEEDED and job.attempts == 1
+
+
+async def test_on_sqlite_a_job_pauses_after_each_chunk_so_waiting_requests_get_the_write_lock(
+    app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job committing chunk after chunk would win SQLite's one write lock against every request waiting for it
+    (they poll with sleeps of up to 100 ms): after each chunk it pauses for longer than that."""
+    pauses: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def recorded_sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        await real_sleep(0)
+
+    settings = app.state.settings.model_copy(update={"job_sqlite_pause_ms": 150})
+    claim = queue.Claim(1, "test.record", {}, None, 1, 3, 60, "w", 0)
+    context = JobContext(claim, app.state.sessionmaker, settings)
+    monkeypatch.setattr("app.jobs.context.asyncio.sleep", recorded_sleep)
+    for _chunk in range(3):
+        async with context.transaction() as session:
+            await session.execute(select(func.count()).select_from(Job))
+    expected = [0.15] * 3 if settings.is_sqlite else []
+    assert pauses == expected

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import httpx
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
@@ -5,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
 from app.content.models import Course
+from app.core.db import utcnow
 from app.progress.models import CourseCompletion, LessonProgress
 from tests.learner.test_quiz_routes import quiz_for
 from tests.quiz.helpers import answer_fields, page_text, start
@@ -119,13 +122,16 @@ async def test_pack_html_is_shown_where_htmx_ignores_it(
     assert prompts and all(prompt.has_attr("hx-disable") for prompt in prompts)
 
 
-async def test_a_repeat_visit_updates_last_activity_without_counting_the_lesson_again(
-    client: httpx.AsyncClient, db: AsyncSession, org
+async def test_a_repeat_view_writes_nothing_and_a_new_training_cycle_counts_again(
+    app, client: httpx.AsyncClient, db: AsyncSession, org
 ) -> None:
-    """The first visit starts the course (counted once on the dashboard); a visit soon after writes nothing, and
-    a later one only moves the timestamps: what keeps a busy lesson page a read."""
+    """The first view starts the course (counted once on the dashboard); every later view is a pure read of two
+    statements, however much later it comes (the open page's heartbeat keeps last_opened_at current); the first
+    view in a new training cycle is recorded again."""
+    from sqlalchemy import event, update
+
     from app.counters.models import LessonStat, RosterStat
-    from app.progress.activity import VISIT_TOUCH_INTERVAL
+    from app.enrolments.models import Enrollment
     from app.progress.models import CourseStatus
     from tests.conftest import sign_in
 
@@ -142,15 +148,29 @@ async def test_a_repeat_visit_updates_last_activity_without_counting_the_lesson_
     started = await db.scalar(select(func.sum(RosterStat.started)))
     assert (opened, started) == (opened_before + 1, started_before + 1)
 
-    assert (await client.get(page)).status_code == 200  # straight away: nothing written
-    await db.refresh(status)
-    assert status.last_activity_at == first_activity
-
     progress = await db.scalar(select(LessonProgress).where(LessonProgress.user_id == learner.id))
-    progress.last_opened_at -= VISIT_TOUCH_INTERVAL  # the learner comes back later
+    progress.last_opened_at -= timedelta(hours=3)  # the learner comes back much later
+    await db.commit()
+    last_opened = progress.last_opened_at
+    statements: list[str] = []
+    listener = lambda *args, **_: statements.append(args[2])  # noqa: E731  (conn, cursor, statement, ...)
+    event.listen(app.state.engine.sync_engine, "before_cursor_execute", listener)
+    try:
+        assert (await client.get(page)).status_code == 200
+    finally:
+        event.remove(app.state.engine.sync_engine, "before_cursor_execute", listener)
+    assert len(statements) == 2, statements  # the session with its user; the course with this lesson's reading
+    assert all(sql.lstrip().upper().startswith("SELECT") for sql in statements), statements
+    await db.refresh(status)
+    await db.refresh(progress)
+    assert (status.last_activity_at, progress.last_opened_at) == (first_activity, last_opened)
+
+    # A new training cycle begins: the first view in it counts as an activity of the cycle again.
+    cycle_start = utcnow()
+    await db.execute(update(Enrollment).where(Enrollment.user_id == learner.id).values(cycle_started_at=cycle_start))
+    await db.execute(update(CourseStatus).where(CourseStatus.user_id == learner.id).values(started_at=None))
     await db.commit()
     assert (await client.get(page)).status_code == 200
     await db.refresh(status)
-    assert status.last_activity_at > first_activity
-    assert await db.scalar(select(func.sum(LessonStat.opened)).where(LessonStat.lesson_slug == "basics")) == opened
-    assert await db.scalar(select(func.sum(RosterStat.started))) == started
+    await db.refresh(progress)
+    assert progress.last_opened_at >= cycle_start and status.started_at is not None

@@ -1,0 +1,70 @@
+"""The learner's busiest requests stay a handful of statements: an answer's autosave reads the session and the
+attempt and writes the answer (the test's questions come from the worker's cache, never the database), and a
+submission claims, stores, counts and moves the standing without re-reading what it already has."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.content.models import Course
+from app.quiz.models import Attempt, AttemptAnswer
+from tests.learner.test_quiz_routes import quiz_for
+from tests.quiz.helpers import answer_fields, start
+
+
+@contextmanager
+def statements(app) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        seen.append(" ".join(statement.split()))
+
+    event.listen(app.state.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(app.state.engine.sync_engine, "before_cursor_execute", record)
+
+
+async def test_autosave_is_three_statements_and_never_reads_the_question_bank(
+    app, learner_client: httpx.AsyncClient, db: AsyncSession, mini_course: Course
+) -> None:
+    quiz = await quiz_for(db, mini_course, "basics")
+    attempt_id = await start(learner_client, quiz.id)
+    fields = await answer_fields(db, attempt_id, correct=True)
+    name, values = next(iter(fields.items()))
+    question_id = name.split(".")[1]
+    await learner_client.post(f"/attempts/{attempt_id}/answers/{question_id}", data={name: values})  # warm cache
+    with statements(app) as seen:
+        saved = await learner_client.post(f"/attempts/{attempt_id}/answers/{question_id}", data={name: values})
+    assert saved.status_code == 200
+    assert len(seen) == 3, seen  # the session with its user; the attempt with its version; the answer
+    assert seen[-1].startswith("INSERT INTO attempt_answers")
+    assert not [sql for sql in seen if "quizzes.questions" in sql], seen
+
+
+async def test_a_submission_is_a_handful_of_statements_and_stores_every_answer_graded_once(
+    app, learner_client: httpx.AsyncClient, db: AsyncSession, mini_course: Course
+) -> None:
+    quiz = await quiz_for(db, mini_course, "basics")
+    attempt_id = await start(learner_client, quiz.id)
+    fields = await answer_fields(db, attempt_id, correct=True)
+    assert (await learner_client.get(f"/attempts/{attempt_id}")).status_code == 200  # the page, as a learner sees
+    with statements(app) as seen:
+        submitted = await learner_client.post(f"/attempts/{attempt_id}/submit", data=fields)
+    assert submitted.status_code == 303
+    assert len(seen) <= 15, "\n".join(seen)
+    assert not [sql for sql in seen if "quizzes.questions" in sql]  # the bank comes from the cache
+    assert len([sql for sql in seen if sql.startswith("UPDATE attempts")]) == 1  # claim and score together
+    attempt = await db.get(Attempt, attempt_id, populate_existing=True)
+    assert attempt is not None and attempt.submitted_at is not None and attempt.score == 100.0 and attempt.passed
+    answers = list(await db.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt_id)))
+    assert len(answers) == len(attempt.paper) and all(a.is_correct and a.credit == 1.0 for a in answers)
+
+    with statements(app) as again:  # a double click: refused by the claim, nothing written
+        repeated = await learner_client.post(f"/attempts/{attempt_id}/submit", data=fields)
+    assert repeated.status_code == 303
+    assert not [sql for sql in again if sql.startswith(("INSERT", "DELETE"))], again
