@@ -384,6 +384,7 @@ def serve(
         port=port,
         workers=workers,
         reload=reload,
+        reload_includes=["*.py", "*.html", "*.mo"] if reload else None,
         proxy_headers=True,
         log_level=settings.log_level,
     )

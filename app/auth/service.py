@@ -14,6 +14,7 @@ from app.auth.identifiers import normalise_email, normalise_employee_number, nor
 from app.auth.models import ApiToken, Role, User, UserSession
 from app.core.db import utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.sqlite_driver import INLINE_READ
 
 password_hash = PasswordHash.recommended()
 # Verifying against a throw-away hash when the e-mail is unknown keeps both failure paths equally slow.
@@ -122,10 +123,13 @@ async def end_session(session: AsyncSession, *, token: str) -> None:
 # Every signed-in request runs this: built once, since building it per request costs SQLAlchemy more (its cache
 # key) than running it does.
 SESSION_WITH_USER = (
-    select(UserSession, User)
+    select(User, UserSession.token_hash, UserSession.created_at, UserSession.last_seen_at)
     .join(User, User.id == UserSession.user_id)
     .where(UserSession.token_hash == bindparam("token_hash"))
+    .execution_options(**INLINE_READ)  # by unique key, on every signed-in request
 )
+# The session row comes back as columns, not as an object: loading it costs more than the read, and it is only
+# checked. In the rare request that must change it (expired, or unseen for a while) it is loaded then.
 
 
 async def user_for_token(
@@ -136,13 +140,17 @@ async def user_for_token(
     row = (await session.execute(SESSION_WITH_USER, {"token_hash": token_hash(token)})).first()
     if row is None:
         return None
-    user_session, user = row
+    user, session_key, created_at, last_seen_at = row
     now = utcnow()
-    too_old = absolute_hours is not None and now - user_session.created_at > timedelta(hours=absolute_hours)
-    if not user.is_active or too_old or now - user_session.last_seen_at > timedelta(hours=idle_hours):
-        await session.delete(user_session)
-        return None
-    if now - user_session.last_seen_at > _TOUCH_INTERVAL:
+    too_old = absolute_hours is not None and now - created_at > timedelta(hours=absolute_hours)
+    expired = not user.is_active or too_old or now - last_seen_at > timedelta(hours=idle_hours)
+    if expired or now - last_seen_at > _TOUCH_INTERVAL:
+        # Changed through the object, so the write waits for the unit of work's flush: an UPDATE here would take
+        # SQLite's write lock for the rest of the request.
+        user_session = await session.get_one(UserSession, session_key)
+        if expired:
+            await session.delete(user_session)
+            return None
         user_session.last_seen_at = now
     return user
 

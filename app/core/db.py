@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from app.core import pg_driver, sqlite_driver
 from app.core.config import Settings
 
 NAMING_CONVENTION = {
@@ -133,17 +134,22 @@ def make_engine(settings: Settings) -> AsyncEngine:
         path = settings.database_url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(settings.database_url, connect_args={"timeout": 15})
+        engine = create_async_engine(
+            sqlite_driver.with_fewer_trips(settings.database_url), connect_args={"timeout": 15}
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "savepoint", _sqlite_begin_before_savepoint)
         return engine
     engine = create_async_engine(
-        settings.database_url,
+        pg_driver.with_late_begin(settings.database_url),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
-        # A connection is tested as it leaves the pool: after a database restart the dead ones are replaced
-        # there, and requests succeed again without restarting the app.
-        pool_pre_ping=True,
+        # No ping as a connection leaves the pool: it cost three round trips per request (BEGIN, ping, ROLLBACK).
+        # After a database restart the first statement on a dead connection fails as a disconnect, which drops
+        # every connection older than it (SQLAlchemy invalidates the pool), so one request answers 503 and the
+        # next ones get fresh connections (tests/core/test_db_outage.py). Recycling after 30 minutes keeps a
+        # firewall's idle timeout from cutting connections under us.
+        pool_recycle=1800,
     )
     event.listen(engine.sync_engine, "do_connect", _connect_or_operational_error)
     event.listen(engine.sync_engine, "handle_error", _unavailable_as_operational_error)

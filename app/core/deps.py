@@ -26,7 +26,8 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_db, scope="function")]
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
+    # async, though it awaits nothing: FastAPI runs a plain `def` dependency on a thread pool, a hand-off per request
     return request.app.state.settings
 
 
