@@ -30,6 +30,7 @@ from app.core.db import make_engine, make_sessionmaker, utcnow
 from app.core.logs import RequestIdMiddleware
 from app.core.middleware import CrossSiteProtection
 from app.core.migrate import pending_migration_message
+from app.core.priority import CountLearnerRequests, LearnersFirst
 from app.dashboard.routes import router as dashboard_router
 from app.documents.admin_routes import router as documents_admin_router
 from app.documents.routes import router as documents_router
@@ -101,6 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     logs.configure(settings.log_level)
     app.state.logger = logs.get_logger()
 
+    app.state.learners_first = LearnersFirst()
+    app.add_middleware(CountLearnerRequests, gate=app.state.learners_first)
     app.add_middleware(SchemaGuard)  # added first, so it runs last, inside the request id and the CSRF check
     app.add_middleware(CrossSiteProtection)
     allowed_hosts = [host.strip() for host in settings.trusted_hosts.split(",") if host.strip()]

@@ -23,6 +23,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -109,6 +111,21 @@ def clone(db: str, source: str) -> str:
         return f"sqlite+aiosqlite:///{target}"
     psql("DROP DATABASE IF EXISTS lms_load_run", f"CREATE DATABASE lms_load_run TEMPLATE {source}")
     return PG_URL.format(name="lms_load_run")
+
+
+@contextmanager
+def postgres_on_client_cpu() -> Iterator[None]:
+    """PostgreSQL's processes (and the backends they fork) on the load generator's core for the run, so the app's
+    core serves only the app: unpinned, PostgreSQL's backends landed on either core and moved results by up to
+    40 % between runs of the same code. Put back on every core afterwards."""
+    pids = subprocess.run(["pgrep", "-x", "postgres"], capture_output=True, text=True).stdout.split()
+    for pid in pids:
+        subprocess.run(["taskset", "-a", "-cp", str(CLIENT_CPU), pid], capture_output=True)
+    try:
+        yield
+    finally:
+        for pid in subprocess.run(["pgrep", "-x", "postgres"], capture_output=True, text=True).stdout.split():
+            subprocess.run(["taskset", "-a", "-cp", f"0-{(os.cpu_count() or 1) - 1}", pid], capture_output=True)
 
 
 def base_env() -> dict[str, str]:
@@ -540,6 +557,7 @@ def run(db: str, employees: int, learners: int, quick: bool, fresh: bool, worker
             if db == "sqlite"
             else None,
             "log": "structlog JSON at info, access log off",
+            "postgres_cpu": CLIENT_CPU,  # PostgreSQL pinned beside the load generator (postgres_on_client_cpu)
         },
     }
     try:
@@ -588,7 +606,8 @@ def main() -> None:
         "runs": {},
     }
     for db in args.db:
-        result = run(db, args.employees, args.learners, args.quick, args.fresh, args.workers)
+        with postgres_on_client_cpu():
+            result = run(db, args.employees, args.learners, args.quick, args.fresh, args.workers)
         result["ratios"] = ratios(result, report["ceilings"])
         # The two figures the hot-path targets name, side by side for bench/compare.py and the report.
         result["submissions_held_per_s"] = result["submission_capacity"]["sustained_rate"]

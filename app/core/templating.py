@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gettext
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -14,6 +15,7 @@ from babel.support import Translations
 from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jinja2_fragments import render_block
+from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
 from app.core.clock import JAPAN
@@ -79,6 +81,35 @@ def is_htmx(request: Request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+def _values(request: Request, context: dict[str, Any] | None) -> dict[str, Any]:
+    return {"request": request, "user": getattr(request.state, "user", None), "now": utcnow(), **(context or {})}
+
+
+def render_fragment(request: Request, template: str, block: str, context: dict[str, Any]) -> Markup:
+    """One block of a template as HTML to put in a page (e.g. a part cached while what it shows is unchanged)."""
+    env = environment(request.app.state.settings.locale)
+    return Markup(render_block(env, template, block, _values(request, context)))
+
+
+async def render_in_turns(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    *,
+    between: Callable[[], Awaitable[None]],
+    chunk: int = 800,
+) -> HTMLResponse:
+    """Render a large page in pieces, awaiting `between` after every `chunk` pieces of output, so that a page
+    that takes many milliseconds to render does not hold the event loop for all of them in one go."""
+    env = environment(request.app.state.settings.locale)
+    parts: list[str] = []
+    for count, part in enumerate(env.get_template(template).generate(_values(request, context)), start=1):
+        parts.append(part)
+        if count % chunk == 0:
+            await between()
+    return HTMLResponse("".join(parts))
+
+
 def render(
     request: Request,
     template: str,
@@ -89,13 +120,7 @@ def render(
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     """Render a full page, or only `block` of it (an HTMX fragment) when given."""
-    settings = request.app.state.settings
-    env = environment(settings.locale)
-    values = {
-        "request": request,
-        "user": getattr(request.state, "user", None),
-        "now": utcnow(),
-        **(context or {}),
-    }
+    env = environment(request.app.state.settings.locale)
+    values = _values(request, context)
     html = render_block(env, template, block, values) if block else env.get_template(template).render(values)
     return HTMLResponse(html, status_code=status_code, headers=headers)

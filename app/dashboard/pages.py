@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,6 +39,8 @@ class Dashboard:
     due_at: datetime | None = None
     figures_at: datetime | None = None  # when the figures above the table were added up
     figures_fresh: bool = True
+    figures: snapshots.Figures | None = None  # what the charts are drawn from (add_charts)
+    figures_key: str = ""  # the snapshot's key: with figures_at, names exactly what the figures show
     status_labels: dict[Any, str] = field(default_factory=lambda: dict(STATUS_LABELS))
 
 
@@ -100,10 +102,15 @@ async def build(session: AsyncSession, *, scope: Scope, query: DashboardQuery, n
     dashboard = Dashboard(
         courses, course, version, query, departments, department, roster_filter, page, figures.headline, figures.groups
     )
-    dashboard.figures_at = figures.computed_at
-    dashboard.figures_fresh = figures.is_fresh(now)
+    dashboard.figures, dashboard.figures_at, dashboard.figures_fresh = (
+        figures,
+        figures.computed_at,
+        figures.is_fresh(now),
+    )
+    dashboard.figures_key = snapshots.snapshot_key(
+        version_id=version.id, scope=scope, department_path=everyone.department_path
+    )
     dashboard.items, dashboard.misconceptions, dashboard.due_at = figures.items, figures.misconceptions, figures.due_at
-    _add_charts(dashboard, figures, today=now.astimezone(TIMEZONE).date())
     return dashboard
 
 
@@ -123,8 +130,13 @@ async def build_table(session: AsyncSession, *, scope: Scope, query: DashboardQu
     return Dashboard(courses, course, version, query, [], department, roster_filter, page)
 
 
-def _add_charts(dashboard: Dashboard, figures: snapshots.Figures, *, today: date) -> None:
-    """The charts drawn from the figures (pure: the adding up is in the snapshot)."""
+def add_charts(dashboard: Dashboard, *, now: datetime) -> None:
+    """The charts drawn from the figures (pure: the adding up is in the snapshot). Only needed when the figures'
+    part of the page is rendered, not when it comes from the fragment cache."""
+    figures = dashboard.figures
+    if figures is None:
+        return
+    today = now.astimezone(TIMEZONE).date()
     headline = figures.headline
     dashboard.charts["departments"] = charts.bar_chart(
         "chart-departments",

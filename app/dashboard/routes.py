@@ -13,8 +13,8 @@ from app.content import service as content_service
 from app.core.csvfile import BOM, csv_cell
 from app.core.db import utcnow
 from app.core.deps import SessionDep, SettingsDep
-from app.core.templating import format_datetime, is_htmx, render
-from app.dashboard import pages, people, reminders, service
+from app.core.templating import format_datetime, is_htmx, render, render_in_turns
+from app.dashboard import fragments, pages, people, reminders, service
 from app.dashboard.roster import STATUS_LABELS
 from app.dashboard.schemas import DashboardQuery
 from app.lessons import service as lessons_service
@@ -33,8 +33,14 @@ async def dashboard(request: Request, db: SessionDep, user: CurrentUser, scope: 
     if is_htmx(request) and request.headers.get("HX-Target") == "employee-table":
         table = await pages.build_table(db, scope=scope, query=query, now=utcnow())
         return render(request, "dashboard/dashboard.html", {"d": table, "q": query}, block="employee_table")
+    # Between its pieces the whole-company page lets learners' requests go first (app/core/priority.py).
+    learners_first = request.app.state.learners_first
+    await learners_first.wait_turn()
     board = await pages.build(db, scope=scope, query=query, now=utcnow())
-    return render(request, "dashboard/dashboard.html", {"d": board, "q": query})
+    await learners_first.wait_turn()
+    figures = fragments.figures_html(request, board, query)
+    context = {"d": board, "q": query, "figures_html": figures}
+    return await render_in_turns(request, "dashboard/dashboard.html", context, between=learners_first.wait_turn)
 
 
 @router.get("/employees/{user_id}")

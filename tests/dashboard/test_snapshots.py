@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.content import service as content_service
 from app.core.db import utcnow
-from app.dashboard import snapshots
+from app.dashboard import fragments, snapshots
 from app.dashboard.models import DashboardSnapshot
 from app.dashboard.roster import RosterFilter
 from app.jobs.models import Job
@@ -116,3 +116,45 @@ def test_snapshot_keys_differ_by_version_scope_and_filter() -> None:
     assert base != snapshots.snapshot_key(version_id=1, scope=Scope(False, ("本社/",)), department_path=None)
     assert base != snapshots.snapshot_key(version_id=1, scope=EVERYTHING, department_path="本社/")
     assert timedelta(seconds=1) < snapshots.SNAPSHOT_MAX_AGE
+
+
+async def test_the_figures_part_of_the_page_is_rendered_once_per_snapshot_and_view(
+    app, client: httpx.AsyncClient, db: AsyncSession, org: Org, monkeypatch
+) -> None:
+    fragments.forget_all()
+    renders: list[str] = []
+    real = fragments.render_fragment
+
+    def counted(request, template, block, context):  # type: ignore[no-untyped-def]
+        renders.append(block)
+        return real(request, template, block, context)
+
+    monkeypatch.setattr(fragments, "render_fragment", counted)
+    await sign_in(client, "admin@example.com")
+    first = await client.get("/dashboard")
+    again = await client.get("/dashboard")
+    assert first.status_code == again.status_code == 200
+    assert renders == ["figures"]  # the second view reused it
+    assert _figures_part(first.text) == _figures_part(again.text)
+    assert "部署別の修了率" in _figures_part(first.text)
+
+    overdue = await client.get("/dashboard", params={"status": "overdue"})  # another view: its own links
+    assert renders == ["figures", "figures"]
+    assert "status=overdue" in _figures_part(overdue.text)
+
+    # A new snapshot (the counters moved, the job computed it) is a new key: the page shows the new figures.
+    await take_test(db, org.users["e1"], org.course, "basics", answers=None)
+    await db.execute(update(DashboardSnapshot).values(computed_at=utcnow() - snapshots.SNAPSHOT_MAX_AGE * 2))
+    await db.commit()
+    stale = await client.get("/dashboard")
+    assert "最新の集計を作成中" in _figures_part(stale.text)
+    await run_jobs(app)
+    fresh = await client.get("/dashboard")
+    assert len(renders) == 4
+    assert "最新の集計を作成中" not in _figures_part(fresh.text)
+    assert _figures_part(fresh.text) != _figures_part(first.text)
+
+
+def _figures_part(html: str) -> str:
+    """From the headline to the employee table: the part the fragment cache holds."""
+    return html[html.index('aria-labelledby="headline-title"') : html.index('id="employee-table"')]
