@@ -13,6 +13,7 @@ from app.content import service as content_service
 from app.core.csvfile import BOM, csv_cell
 from app.core.db import utcnow
 from app.core.deps import SessionDep, SettingsDep
+from app.core.priority import Turns
 from app.core.templating import format_datetime, is_htmx, render, render_in_turns
 from app.dashboard import fragments, pages, people, reminders, service
 from app.dashboard.roster import STATUS_LABELS
@@ -34,13 +35,13 @@ async def dashboard(request: Request, db: SessionDep, user: CurrentUser, scope: 
         table = await pages.build_table(db, scope=scope, query=query, now=utcnow())
         return render(request, "dashboard/dashboard.html", {"d": table, "q": query}, block="employee_table")
     # Between its pieces the whole-company page lets learners' requests go first (app/core/priority.py).
-    learners_first = request.app.state.learners_first
-    await learners_first.wait_turn()
+    turn = Turns(request.app.state.learners_first)
+    await turn()
     board = await pages.build(db, scope=scope, query=query, now=utcnow())
-    await learners_first.wait_turn()
+    await turn()
     figures = fragments.figures_html(request, board, query)
     context = {"d": board, "q": query, "figures_html": figures}
-    return await render_in_turns(request, "dashboard/dashboard.html", context, between=learners_first.wait_turn)
+    return await render_in_turns(request, "dashboard/dashboard.html", context, between=turn)
 
 
 @router.get("/employees/{user_id}")

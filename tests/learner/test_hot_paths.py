@@ -6,11 +6,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
+import pytest
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.content.models import Course
 from app.quiz.models import Attempt, AttemptAnswer
+from tests.core.test_db_drivers import trips_to_sqlite_thread
 from tests.learner.test_quiz_routes import quiz_for
 from tests.quiz.helpers import answer_fields, start
 
@@ -68,3 +70,18 @@ async def test_a_submission_is_a_handful_of_statements_and_stores_every_answer_g
         repeated = await learner_client.post(f"/attempts/{attempt_id}/submit", data=fields)
     assert repeated.status_code == 303
     assert not [sql for sql in again if sql.startswith(("INSERT", "DELETE"))], again
+
+
+async def test_on_sqlite_a_repeat_lesson_view_never_leaves_the_event_loop(
+    app, learner_client: httpx.AsyncClient, db: AsyncSession, mini_course: Course, monkeypatch
+) -> None:
+    """Both of its reads are by key and run on the loop (INLINE_READ); with nothing written there is no COMMIT,
+    and the pool's reset of the connection has no transaction to roll back: no hand-off to aiosqlite's thread."""
+    if db.bind.dialect.name != "sqlite":
+        pytest.skip("SQLite's driver thread")
+    page = "/courses/mini-course/lessons/basics"
+    assert (await learner_client.get(page)).status_code == 200  # the first view records the visit
+    with trips_to_sqlite_thread(monkeypatch) as trips, statements(app) as seen:
+        assert (await learner_client.get(page)).status_code == 200
+    assert len(seen) == 2, seen
+    assert trips == [], trips
