@@ -121,15 +121,15 @@ async def end_session(session: AsyncSession, *, token: str) -> None:
 
 
 # Every signed-in request runs this: built once, since building it per request costs SQLAlchemy more (its cache
-# key) than running it does.
+# key) than running it does. The session row comes back as columns, not as an object: loading it costs more than
+# the read, and it is only checked; in the rare request that must change it (expired, or unseen for a while) it is
+# loaded then.
 SESSION_WITH_USER = (
     select(User, UserSession.token_hash, UserSession.created_at, UserSession.last_seen_at)
     .join(User, User.id == UserSession.user_id)
     .where(UserSession.token_hash == bindparam("token_hash"))
     .execution_options(**INLINE_READ)  # by unique key, on every signed-in request
 )
-# The session row comes back as columns, not as an object: loading it costs more than the read, and it is only
-# checked. In the rare request that must change it (expired, or unseen for a while) it is loaded then.
 
 
 async def user_for_token(

@@ -11,7 +11,6 @@ services read them exactly as they read loaded rows; nobody may change them.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.content.models import CourseVersion
 from app.core.errors import NotFound
+from app.core.lru import Lru
 from app.lessons.models import Lesson
 from app.quiz.bank import QuestionBank, bank_of
 from app.quiz.models import Quiz
@@ -86,10 +86,13 @@ class VersionCache:
     is loaded twice and stored once, which is harmless because both read the same frozen rows."""
 
     def __init__(self, max_entries: int = MAX_CACHED_VERSIONS) -> None:
-        self.max_entries = max_entries
-        self._entries: OrderedDict[tuple[int, datetime], PublishedVersion] = OrderedDict()
+        self._entries: Lru[tuple[int, datetime], PublishedVersion] = Lru(max_entries)
         self.hits = 0
         self.misses = 0
+
+    @property
+    def max_entries(self) -> int:
+        return self._entries.max_entries
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -105,15 +108,12 @@ class VersionCache:
         found = self._entries.get(key)
         if found is not None:
             self.hits += 1
-            self._entries.move_to_end(key)
             return found
         self.misses += 1
         loaded = await load(session, version_id=version_id)
         if loaded.version.published_at != published_at:
             return loaded  # published (or re-read) between the caller's read and ours: serve it, keep nothing
-        self._entries[key] = loaded
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+        self._entries.put(key, loaded)
         return loaded
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.dialects.postgresql import insert as _postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as _sqlite_insert
-from sqlalchemy.engine import Connection, Dialect, ExceptionContext
+from sqlalchemy.engine import Connection, Dialect, ExceptionContext, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
@@ -129,19 +129,29 @@ def _unavailable_as_operational_error(context: ExceptionContext) -> BaseExceptio
     )
 
 
+# Our adaptations of the stock drivers (app/core/sqlite_driver.py, app/core/pg_driver.py), used whenever the
+# configured URL names the stock one.
+OUR_DIALECTS = {"sqlite+aiosqlite": sqlite_driver.DRIVER_NAME, "postgresql+asyncpg": pg_driver.DRIVER_NAME}
+
+
+def with_our_dialect(database_url: str) -> str:
+    """The engine's URL: our dialect in place of the stock one it adapts (any other URL unchanged)."""
+    url = make_url(database_url)
+    ours = OUR_DIALECTS.get(url.drivername)
+    return database_url if ours is None else url.set(drivername=ours).render_as_string(hide_password=False)
+
+
 def make_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
         path = settings.database_url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(
-            sqlite_driver.with_fewer_trips(settings.database_url), connect_args={"timeout": 15}
-        )
+        engine = create_async_engine(with_our_dialect(settings.database_url), connect_args={"timeout": 15})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "savepoint", _sqlite_begin_before_savepoint)
         return engine
     engine = create_async_engine(
-        pg_driver.with_late_begin(settings.database_url),
+        with_our_dialect(settings.database_url),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         # No ping as a connection leaves the pool: it cost three round trips per request (BEGIN, ping, ROLLBACK).

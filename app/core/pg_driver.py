@@ -25,24 +25,15 @@ from sqlalchemy.dialects.postgresql.asyncpg import (
     AsyncAdapt_asyncpg_dbapi,
     PGDialect_asyncpg,
 )
-from sqlalchemy.engine import make_url
 from sqlalchemy.util.concurrency import await_
 
-DRIVER_NAME = "postgresql+lms_asyncpg"  # what make_engine puts in place of postgresql+asyncpg
+DRIVER_NAME = "postgresql+lms_asyncpg"  # make_engine puts it in place of postgresql+asyncpg
 _ROW_LOCK = re.compile(r"\bFOR\s+(UPDATE|SHARE|NO\s+KEY\s+UPDATE|KEY\s+SHARE)\b", re.IGNORECASE)
 
 
 def needs_transaction(statement: str) -> bool:
     """False only for a plain SELECT: anything that writes, locks rows or might do either opens the transaction."""
     return statement.lstrip()[:6].upper() != "SELECT" or _ROW_LOCK.search(statement) is not None
-
-
-def with_late_begin(database_url: str) -> str:
-    """The app's engine URL: this dialect in place of the stock asyncpg one (other URLs unchanged)."""
-    url = make_url(database_url)
-    if url.drivername != "postgresql+asyncpg":
-        return database_url
-    return url.set(drivername=DRIVER_NAME).render_as_string(hide_password=False)
 
 
 class LateBeginCursor(AsyncAdapt_asyncpg_cursor):

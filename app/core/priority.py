@@ -36,7 +36,7 @@ class LearnersFirst:
         if self.in_flight == 0:
             self._idle.set()
 
-    async def wait_turn(self, max_wait: float = 0.02) -> None:
+    async def wait_turn(self, *, max_wait: float) -> None:
         """Let every learner's request that is running now finish first (at most `max_wait` seconds)."""
         if self.in_flight:
             with contextlib.suppress(TimeoutError):

@@ -34,21 +34,18 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
     SQLiteDialect_aiosqlite,
 )
-from sqlalchemy.engine import make_url
 from sqlalchemy.util.concurrency import await_
 
-DRIVER_NAME = "sqlite+lms_aiosqlite"  # what make_engine puts in place of sqlite+aiosqlite
+DRIVER_NAME = "sqlite+lms_aiosqlite"  # make_engine puts it in place of sqlite+aiosqlite
 # Put on a statement (`stmt.execution_options(**INLINE_READ)`) to read it on the event loop's thread on SQLite;
 # other databases ignore the option.
 INLINE_READ = {"lms_inline_read": True}
 
 
-def with_fewer_trips(database_url: str) -> str:
-    """The app's engine URL: this dialect in place of the stock aiosqlite one (other URLs unchanged)."""
-    url = make_url(database_url)
-    if url.drivername != "sqlite+aiosqlite":
-        return database_url
-    return url.set(drivername=DRIVER_NAME).render_as_string(hide_password=False)
+def _execute_and_fetch(raw: Any, operation: Any, parameters: Any) -> list[Any] | None:
+    """One statement on a sqlite3 cursor and its rows (None when it returns none), on whichever thread calls it."""
+    raw.execute(operation, () if parameters is None else parameters)
+    return raw.fetchall() if raw.description else None
 
 
 class FewerTripsCursor(AsyncAdapt_aiosqlite_cursor):
@@ -60,28 +57,21 @@ class FewerTripsCursor(AsyncAdapt_aiosqlite_cursor):
     def _aenter_cursor(self, cursor: Any) -> Any:
         return cursor
 
-    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
-        raw = self._cursor._cursor
-
-        def execute_and_fetch() -> list[Any] | None:
-            raw.execute(operation, () if parameters is None else parameters)
-            return raw.fetchall() if raw.description else None
-
-        async with self._adapt_connection._execute_mutex:
-            rows = await self._connection._execute(execute_and_fetch)
+    def _keep(self, rows: list[Any] | None) -> None:
         if rows is not None:
             self._rows = collections.deque(rows)
+
+    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
+        async with self._adapt_connection._execute_mutex:
+            self._keep(await self._connection._execute(_execute_and_fetch, self._cursor._cursor, operation, parameters))
         return self._cursor
 
     def execute_inline(self, operation: Any, parameters: Any) -> None:
         if self._adapt_connection._execute_mutex.locked():
             self.execute(operation, parameters)  # a call is in flight on the thread: never overlap it
             return
-        raw = self._cursor._cursor
         try:
-            raw.execute(operation, () if parameters is None else parameters)
-            if raw.description:
-                self._rows = collections.deque(raw.fetchall())
+            self._keep(_execute_and_fetch(self._cursor._cursor, operation, parameters))
         except Exception as error:
             self._adapt_connection._handle_exception(error)
 

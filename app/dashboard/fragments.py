@@ -10,18 +10,17 @@ published version, and a worker may keep it without telling any other worker.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 from fastapi import Request
 from markupsafe import Markup
 
+from app.core.lru import Lru
 from app.core.templating import render_fragment
 from app.dashboard.pages import Dashboard, add_charts
 from app.dashboard.schemas import DashboardQuery
 
 # Enough for every manager's usual views in a large company; each entry is the HTML of one view (50–300 KB).
 MAX_FRAGMENTS = 48
-_rendered: OrderedDict[tuple[object, ...], Markup] = OrderedDict()
+_rendered: Lru[tuple[object, ...], Markup] = Lru(MAX_FRAGMENTS)
 
 
 def figures_html(request: Request, board: Dashboard, query: DashboardQuery) -> Markup | None:
@@ -39,13 +38,10 @@ def figures_html(request: Request, board: Dashboard, query: DashboardQuery) -> M
     )
     html = _rendered.get(key)
     if html is not None:
-        _rendered.move_to_end(key)
         return html
     add_charts(board, now=board.figures.computed_at)
     html = render_fragment(request, "dashboard/dashboard.html", "figures", {"d": board, "q": query})
-    _rendered[key] = html
-    while len(_rendered) > MAX_FRAGMENTS:
-        _rendered.popitem(last=False)
+    _rendered.put(key, html)
     return html
 
 

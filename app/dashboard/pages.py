@@ -31,17 +31,37 @@ class Dashboard:
     department: Department | None
     roster_filter: RosterFilter
     page: service.Page
-    headline: service.Headline | None = None
-    groups: list[service.DepartmentFigures] = field(default_factory=list)
-    charts: dict[str, charts.Chart] = field(default_factory=dict)
-    items: list[analysis.ItemRow] = field(default_factory=list)
-    misconceptions: list[analysis.MisconceptionRow] = field(default_factory=list)
-    due_at: datetime | None = None
-    figures_at: datetime | None = None  # when the figures above the table were added up
+    figures: snapshots.Figures | None = None  # the snapshot shown above the table; None for the table alone
+    figures_key: str = ""  # that snapshot's key: with its computed_at, names exactly what the figures show
     figures_fresh: bool = True
-    figures: snapshots.Figures | None = None  # what the charts are drawn from (add_charts)
-    figures_key: str = ""  # the snapshot's key: with figures_at, names exactly what the figures show
+    charts: dict[str, charts.Chart] = field(default_factory=dict)  # drawn from the figures (add_charts)
     status_labels: dict[Any, str] = field(default_factory=lambda: dict(STATUS_LABELS))
+
+    # What the page shows of the figures, read from the snapshot rather than copied beside it.
+    @property
+    def headline(self) -> service.Headline | None:
+        return self.figures.headline if self.figures else None
+
+    @property
+    def groups(self) -> list[service.DepartmentFigures]:
+        return self.figures.groups if self.figures else []
+
+    @property
+    def items(self) -> list[analysis.ItemRow]:
+        return self.figures.items if self.figures else []
+
+    @property
+    def misconceptions(self) -> list[analysis.MisconceptionRow]:
+        return self.figures.misconceptions if self.figures else []
+
+    @property
+    def due_at(self) -> datetime | None:
+        return self.figures.due_at if self.figures else None
+
+    @property
+    def figures_at(self) -> datetime | None:
+        """When the figures above the table were added up."""
+        return self.figures.computed_at if self.figures else None
 
 
 async def choose_course(session: AsyncSession, *, slug: str | None) -> tuple[list, Course, CourseVersion]:
@@ -99,19 +119,20 @@ async def build(session: AsyncSession, *, scope: Scope, query: DashboardQuery, n
         descending=query.dir == "desc",
         page=query.page,
     )
-    dashboard = Dashboard(
-        courses, course, version, query, departments, department, roster_filter, page, figures.headline, figures.groups
+    key = snapshots.snapshot_key(version_id=version.id, scope=scope, department_path=everyone.department_path)
+    return Dashboard(
+        courses,
+        course,
+        version,
+        query,
+        departments,
+        department,
+        roster_filter,
+        page,
+        figures=figures,
+        figures_key=key,
+        figures_fresh=figures.is_fresh(now),
     )
-    dashboard.figures, dashboard.figures_at, dashboard.figures_fresh = (
-        figures,
-        figures.computed_at,
-        figures.is_fresh(now),
-    )
-    dashboard.figures_key = snapshots.snapshot_key(
-        version_id=version.id, scope=scope, department_path=everyone.department_path
-    )
-    dashboard.items, dashboard.misconceptions, dashboard.due_at = figures.items, figures.misconceptions, figures.due_at
-    return dashboard
 
 
 async def build_table(session: AsyncSession, *, scope: Scope, query: DashboardQuery, now: datetime) -> Dashboard:

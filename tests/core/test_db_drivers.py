@@ -14,8 +14,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
-from app.core.pg_driver import needs_transaction, with_late_begin
-from app.core.sqlite_driver import INLINE_READ, with_fewer_trips
+from app.core.db import with_our_dialect
+from app.core.pg_driver import needs_transaction
+from app.core.sqlite_driver import INLINE_READ
 from tests.conftest import make_user
 
 BY_EMAIL = select(User.id, User.email).where(User.email == "inline@example.com")
@@ -43,10 +44,10 @@ def test_only_a_plain_select_runs_before_the_transaction_opens(statement: str, e
 
 
 def test_the_app_uses_its_own_dialects_and_leaves_other_urls_alone() -> None:
-    assert with_fewer_trips("sqlite+aiosqlite:///var/lms.sqlite3") == "sqlite+lms_aiosqlite:///var/lms.sqlite3"
-    assert with_late_begin("postgresql+asyncpg://u:p@h/db") == "postgresql+lms_asyncpg://u:p@h/db"
-    assert with_fewer_trips("postgresql+asyncpg://u@h/db") == "postgresql+asyncpg://u@h/db"
-    assert with_late_begin("sqlite+aiosqlite:///x") == "sqlite+aiosqlite:///x"
+    assert with_our_dialect("sqlite+aiosqlite:///var/lms.sqlite3") == "sqlite+lms_aiosqlite:///var/lms.sqlite3"
+    assert with_our_dialect("postgresql+asyncpg://u:p@h/db") == "postgresql+lms_asyncpg://u:p@h/db"
+    assert with_our_dialect("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert with_our_dialect("sqlite:///x") == "sqlite:///x"
 
 
 @contextmanager
