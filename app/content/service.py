@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
@@ -27,14 +27,23 @@ async def latest_version(session: AsyncSession, *, course_slug: str) -> CourseVe
     )
 
 
-async def _with_current_version(session: AsyncSession, condition: Any) -> tuple[Course, CourseVersion]:
-    row = (
-        await session.execute(
-            select(Course, CourseVersion)
-            .join(CourseVersion, CourseVersion.id == Course.current_version_id)
-            .where(condition)
-        )
-    ).first()
+def _with_current_version_statement(condition: Any) -> Any:
+    return (
+        select(Course, CourseVersion)
+        .join(CourseVersion, CourseVersion.id == Course.current_version_id)
+        .where(condition)
+    )
+
+
+# Read on every course page and submission: built once, executed with the slug or id.
+COURSE_BY_SLUG = _with_current_version_statement(Course.slug == bindparam("slug"))
+COURSE_BY_ID = _with_current_version_statement(Course.id == bindparam("course_id"))
+
+
+async def _with_current_version(
+    session: AsyncSession, statement: Any, values: dict[str, Any]
+) -> tuple[Course, CourseVersion]:
+    row = (await session.execute(statement, values)).first()
     if row is None:
         raise NotFound("コースが見つかりません。")
     return row[0], row[1]
@@ -42,12 +51,12 @@ async def _with_current_version(session: AsyncSession, condition: Any) -> tuple[
 
 async def get_course(session: AsyncSession, *, slug: str) -> tuple[Course, CourseVersion]:
     """A course and its current version, or NotFound."""
-    return await _with_current_version(session, Course.slug == slug)
+    return await _with_current_version(session, COURSE_BY_SLUG, {"slug": slug})
 
 
 async def get_course_by_id(session: AsyncSession, *, course_id: int) -> tuple[Course, CourseVersion]:
     """A course and its current version, or NotFound."""
-    return await _with_current_version(session, Course.id == course_id)
+    return await _with_current_version(session, COURSE_BY_ID, {"course_id": course_id})
 
 
 async def list_courses(session: AsyncSession) -> list[tuple[Course, CourseVersion]]:

@@ -63,7 +63,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     # A writer waits up to 15 s for SQLite's one write lock (as the connect timeout says) before giving up with a
     # 503: at a deadline rush a slow answer beats "try again later" (docs/performance.md, deadline rush).
-    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.execute(f"PRAGMA busy_timeout={sqlite_driver.BUSY_TIMEOUT_S * 1000}")
     cursor.close()
 
 
@@ -146,7 +146,9 @@ def make_engine(settings: Settings) -> AsyncEngine:
         path = settings.database_url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(with_our_dialect(settings.database_url), connect_args={"timeout": 15})
+        engine = create_async_engine(
+            with_our_dialect(settings.database_url), connect_args={"timeout": sqlite_driver.BUSY_TIMEOUT_S}
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "savepoint", _sqlite_begin_before_savepoint)
         return engine

@@ -16,6 +16,13 @@ This dialect is the stock `sqlite+aiosqlite` one with three changes:
   never waits for a writer, so such a read costs microseconds, far less than the trip. Writes, and any read that
   could take long, stay on the thread, so the loop never waits for SQLite's write lock.
 
+- a write transaction first takes this process's write gate for the database file (an asyncio lock, first come
+  first served), so the process's writers queue on the event loop and each starts the moment the one before it
+  ends. SQLite has one write lock; without the gate every waiting writer sat in SQLite's busy handler on its own
+  thread, sleeping 1, 2, 5 … up to 100 ms between tries, so under load most of a submission's time was sleep
+  and the slowest waited seconds (the exam-start herd, docs/performance.md). Other processes (the command line,
+  a second worker) still meet the busy handler, as before; waiting for the gate is bounded by the same timeout.
+
 The sqlite3 connection is opened with `check_same_thread=False`. That is safe here because a connection is used by
 one unit of work at a time and its calls are awaited one after another: an inline call never overlaps a call on
 the thread (and when the connection's mutex is held, the statement takes the thread as usual).
@@ -23,7 +30,10 @@ the thread (and when the connection's mutex is held, the statement takes the thr
 
 from __future__ import annotations
 
+import asyncio
 import collections
+import sqlite3
+import weakref
 from typing import Any
 
 import aiosqlite
@@ -40,6 +50,38 @@ DRIVER_NAME = "sqlite+lms_aiosqlite"  # make_engine puts it in place of sqlite+a
 # Put on a statement (`stmt.execution_options(**INLINE_READ)`) to read it on the event loop's thread on SQLite;
 # other databases ignore the option.
 INLINE_READ = {"lms_inline_read": True}
+
+
+# How long a writer waits for SQLite's write lock (PRAGMA busy_timeout, set at connect) and for the gate before it.
+BUSY_TIMEOUT_S = 15
+# The statements before which sqlite3 opens a write transaction by itself, and our explicit BEGIN IMMEDIATE.
+_WRITE_STARTS = ("INSERT", "UPDATE", "DELETE", "REPLACE", "BEGIN")
+
+
+def starts_write_transaction(operation: str) -> bool:
+    return operation.lstrip()[:7].upper().startswith(_WRITE_STARTS)
+
+
+class WriteGate:
+    """One writer at a time per database file in this process: the lock and which connection holds it."""
+
+    __slots__ = ("holder", "lock")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.holder: FewerTripsConnection | None = None
+
+
+# Per event loop (an asyncio lock belongs to one), then per database file.
+_GATES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, WriteGate]] = weakref.WeakKeyDictionary()
+
+
+def write_gate(database: str) -> WriteGate:
+    gates = _GATES.setdefault(asyncio.get_running_loop(), {})
+    gate = gates.get(database)
+    if gate is None:
+        gate = gates[database] = WriteGate()
+    return gate
 
 
 def _execute_and_fetch(raw: Any, operation: Any, parameters: Any) -> list[Any] | None:
@@ -62,9 +104,23 @@ class FewerTripsCursor(AsyncAdapt_aiosqlite_cursor):
             self._rows = collections.deque(rows)
 
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
-        async with self._adapt_connection._execute_mutex:
-            self._keep(await self._connection._execute(_execute_and_fetch, self._cursor._cursor, operation, parameters))
+        connection = self._adapt_connection
+        await connection.enter_gate_before(operation)
+        try:
+            async with connection._execute_mutex:
+                rows = await self._connection._execute(_execute_and_fetch, self._cursor._cursor, operation, parameters)
+        finally:
+            connection.leave_gate_if_done()
+        self._keep(rows)
         return self._cursor
+
+    async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
+        connection = self._adapt_connection
+        await connection.enter_gate_before(operation)
+        try:
+            return await super()._executemany_async(operation, seq_of_parameters)
+        finally:
+            connection.leave_gate_if_done()
 
     def execute_inline(self, operation: Any, parameters: Any) -> None:
         if self._adapt_connection._execute_mutex.locked():
@@ -86,21 +142,63 @@ class FewerTripsCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class FewerTripsConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    __slots__ = ("_database", "_gate")
 
     _cursor_cls = FewerTripsCursor
+
+    def __init__(self, dbapi: Any, connection: Any, database: str) -> None:
+        super().__init__(dbapi, connection)
+        self._database = database
+        self._gate: WriteGate | None = None  # the write gate, while this connection holds it
 
     def _in_transaction(self) -> bool:
         raw = self._connection._connection
         return raw is not None and raw.in_transaction
 
+    async def enter_gate_before(self, operation: str) -> None:
+        """Before a statement that opens a write transaction, wait for this process's other writers to finish."""
+        if self._gate is not None or self._in_transaction() or not starts_write_transaction(operation):
+            return
+        gate = write_gate(self._database)
+        try:
+            async with asyncio.timeout(BUSY_TIMEOUT_S):
+                await gate.lock.acquire()
+        except TimeoutError:
+            raise sqlite3.OperationalError("database is locked") from None  # as SQLite's busy handler says
+        gate.holder, self._gate = self, gate
+
+    def leave_gate_if_done(self) -> None:
+        """Once the write transaction has ended (committed, rolled back, or never begun), let the next writer in."""
+        if self._gate is not None and not self._in_transaction():
+            self._release_gate()
+
+    def _release_gate(self) -> None:
+        gate, self._gate = self._gate, None
+        if gate is not None and gate.holder is self:
+            gate.holder = None
+            gate.lock.release()
+
     def commit(self) -> None:
-        if self._in_transaction():
-            super().commit()
+        try:
+            if self._in_transaction():
+                super().commit()
+        finally:
+            self.leave_gate_if_done()
 
     def rollback(self) -> None:
-        if self._in_transaction():
-            super().rollback()
+        try:
+            if self._in_transaction():
+                super().rollback()
+        finally:
+            self.leave_gate_if_done()
+
+    def close(self) -> None:
+        self._release_gate()
+        super().close()
+
+    def terminate(self) -> None:
+        self._release_gate()
+        super().terminate()
 
 
 class FewerTripsDBAPI(AsyncAdapt_aiosqlite_dbapi):
@@ -108,7 +206,8 @@ class FewerTripsDBAPI(AsyncAdapt_aiosqlite_dbapi):
         kw["check_same_thread"] = False
         connection = self.aiosqlite.connect(*arg, **kw)
         connection._thread.daemon = True  # as SQLAlchemy's own adapter does: never keep the process alive
-        return FewerTripsConnection(self, await_(connection))
+        database = str(arg[0] if arg else kw.get("database", ""))
+        return FewerTripsConnection(self, await_(connection), database)
 
 
 class FewerTripsDialect(SQLiteDialect_aiosqlite):

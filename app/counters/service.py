@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
@@ -125,6 +125,25 @@ class RosterPlace:
     due_at: datetime | None
 
 
+def _roster_update(due_match: Any) -> Any:
+    roster = RosterStat.__table__.c
+    return (
+        update(RosterStat.__table__)
+        .where(roster.course_id == bindparam("course"), roster.department_id == bindparam("department"), due_match)
+        .values(
+            started=roster.started + bindparam("started_delta"),
+            completed=roster.completed + bindparam("completed_delta"),
+            score_sum=roster.score_sum + bindparam("score_sum_delta"),
+            score_count=roster.score_count + bindparam("score_count_delta"),
+        )
+    )
+
+
+# Built once (on every submission): a learner with a due date and one without are counted on different rows.
+ROSTER_DATED = _roster_update(RosterStat.__table__.c.due_at == bindparam("due"))
+ROSTER_UNDATED = _roster_update(RosterStat.__table__.c.due_at.is_(None))
+
+
 async def adjust_roster(
     session: AsyncSession,
     *,
@@ -151,16 +170,18 @@ async def adjust_roster(
         place = RosterPlace(row.department_id, row.due_at) if row and row.department_id is not None else None
     if place is None:
         return  # not on the roster: nothing the dashboard counts
-    due_match = RosterStat.due_at.is_(None) if place.due_at is None else RosterStat.due_at == place.due_at
+    statement = ROSTER_UNDATED if place.due_at is None else ROSTER_DATED
     await session.execute(
-        update(RosterStat)
-        .where(RosterStat.course_id == course_id, RosterStat.department_id == place.department_id, due_match)
-        .values(
-            started=RosterStat.started + started,
-            completed=RosterStat.completed + completed,
-            score_sum=RosterStat.score_sum + score_sum,
-            score_count=RosterStat.score_count + score_count,
-        )
+        statement,
+        {
+            "course": course_id,
+            "department": place.department_id,
+            "due": place.due_at,
+            "started_delta": started,
+            "completed_delta": completed,
+            "score_sum_delta": score_sum,
+            "score_count_delta": score_count,
+        },
     )
 
 

@@ -3,7 +3,7 @@ submission that moves the learner's standing in the course as it is now."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
@@ -27,16 +27,18 @@ async def start_attempt(session: AsyncSession, *, user_id: int, quiz_id: int) ->
     return await quiz_service.start_attempt(session, user_id=user_id, course_id=course.id, quiz=quiz)
 
 
+# On every autosave and submission: built once, executed with the ids.
+OWN_ATTEMPT = (
+    select(Attempt, Quiz.version_id, CourseVersion.published_at)
+    .join(Quiz, Quiz.id == Attempt.quiz_id)
+    .join(CourseVersion, CourseVersion.id == Quiz.version_id)
+    .where(Attempt.id == bindparam("attempt_id"), Attempt.user_id == bindparam("user_id"))
+)
+
+
 async def own_attempt(session: AsyncSession, *, attempt_id: int, user_id: int) -> tuple[Attempt, PublishedQuiz]:
     """The learner's own attempt and its test (another learner's attempt is indistinguishable from none)."""
-    found = (
-        await session.execute(
-            select(Attempt, Quiz.version_id, CourseVersion.published_at)
-            .join(Quiz, Quiz.id == Attempt.quiz_id)
-            .join(CourseVersion, CourseVersion.id == Quiz.version_id)
-            .where(Attempt.id == attempt_id, Attempt.user_id == user_id)
-        )
-    ).first()
+    found = (await session.execute(OWN_ATTEMPT, {"attempt_id": attempt_id, "user_id": user_id})).first()
     if found is None:
         raise NotFound("受験記録が見つかりません。")
     attempt, version_id, published_at = found

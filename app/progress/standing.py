@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -78,12 +78,12 @@ def _one(column: Any, *where: Any) -> Any:
     return select(column).where(*where).limit(1).scalar_subquery()
 
 
-async def _learner_rows(session: AsyncSession, *, user_id: int, course_id: int) -> Any:
-    """Enrolment, completion and standing row of one learner in one course: one statement, each read by its key."""
-    enrolment = (Enrollment.user_id == user_id, Enrollment.course_id == course_id)
-    status = (CourseStatus.user_id == user_id, CourseStatus.course_id == course_id)
-    completion = (CourseCompletion.user_id == user_id, CourseCompletion.course_id == course_id)
-    statement = select(
+def _learner_rows_statement() -> Any:
+    user, course = bindparam("user_id"), bindparam("course_id")
+    enrolment = (Enrollment.user_id == user, Enrollment.course_id == course)
+    status = (CourseStatus.user_id == user, CourseStatus.course_id == course)
+    completion = (CourseCompletion.user_id == user, CourseCompletion.course_id == course)
+    return select(
         _one(Enrollment.id, *enrolment).label("enrollment_id"),
         _one(Enrollment.due_at, *enrolment).label("due_at"),
         _one(Enrollment.cycle_started_at, *enrolment).label("cycle_started_at"),
@@ -92,7 +92,27 @@ async def _learner_rows(session: AsyncSession, *, user_id: int, course_id: int) 
         _one(CourseStatus.started_at, *status).label("status_started_at"),
         _one(CourseStatus.best_score, *status).label("status_best_score"),
     )
-    return (await session.execute(statement)).one()
+
+
+# Built once and executed with new values: building a statement and its cache key cost more than running it on
+# every submission and course page (docs/performance.md, issue 16, third round). Statements are immutable.
+LEARNER_ROWS = _learner_rows_statement()
+LESSON_READINGS = (
+    select(
+        LessonProgress.lesson_slug,
+        LessonProgress.last_opened_at,
+        LessonProgress.read_at,
+        LessonProgress.seconds_spent,
+        READ_VERSION.number.label("read_number"),
+    )
+    .outerjoin(READ_VERSION, READ_VERSION.id == LessonProgress.read_version_id)
+    .where(LessonProgress.user_id == bindparam("user_id"), LessonProgress.course_id == bindparam("course_id"))
+)
+
+
+async def _learner_rows(session: AsyncSession, *, user_id: int, course_id: int) -> Any:
+    """Enrolment, completion and standing row of one learner in one course: one statement, each read by its key."""
+    return (await session.execute(LEARNER_ROWS, {"user_id": user_id, "course_id": course_id})).one()
 
 
 async def version_numbers(session: AsyncSession, *, course_id: int) -> dict[int, int]:
@@ -115,17 +135,7 @@ async def course_progress(
     learner = await _learner_rows(session, user_id=user_id, course_id=course.id)
     progress_rows = {
         row.lesson_slug: row
-        for row in await session.execute(
-            select(
-                LessonProgress.lesson_slug,
-                LessonProgress.last_opened_at,
-                LessonProgress.read_at,
-                LessonProgress.seconds_spent,
-                READ_VERSION.number.label("read_number"),
-            )
-            .outerjoin(READ_VERSION, READ_VERSION.id == LessonProgress.read_version_id)
-            .where(LessonProgress.user_id == user_id, LessonProgress.course_id == course.id)
-        )
+        for row in await session.execute(LESSON_READINGS, {"user_id": user_id, "course_id": course.id})
     }
     rows: list[LessonRow] = []
     for lesson in lessons:

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, func, or_, select, update
+from sqlalchemy import Integer, and_, bindparam, case, cast, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -43,22 +43,45 @@ async def quizzes_of_version(session: AsyncSession, *, version_id: int) -> dict[
     return {quiz.lesson_slug: quiz for quiz in result}
 
 
+# Statements of the hot paths are built once and executed with new values (docs/performance.md, issue 16, third
+# round): building one and its cache key cost more than running it. Statements are immutable, so sharing is safe.
+SUMMARIES = (
+    select(
+        Attempt.lesson_slug,
+        func.count(Attempt.submitted_at),
+        func.max(Attempt.score),
+        func.max(cast(func.coalesce(Attempt.passed, False), Integer)),
+        func.max(case((Attempt.submitted_at.is_(None), Attempt.id), else_=None)),
+    )
+    .outerjoin(Enrollment, and_(Enrollment.user_id == Attempt.user_id, Enrollment.course_id == Attempt.course_id))
+    .where(Attempt.user_id == bindparam("user_id"), Attempt.course_id == bindparam("course_id"))
+    # Attempts from an earlier training cycle stay on record but no longer count.
+    .where(or_(Enrollment.cycle_started_at.is_(None), Attempt.started_at >= Enrollment.cycle_started_at))
+    .group_by(Attempt.lesson_slug)
+)
+STORED_ANSWERS = select(AttemptAnswer.question_id, AttemptAnswer.answer, AttemptAnswer.answered_at).where(
+    AttemptAnswer.attempt_id == bindparam("attempt_id")
+)
+# The claim: only the first submission of an attempt finds it unsubmitted. On the table, not the mapped class, so
+# it is one plain UPDATE that reports its row count.
+_attempts = Attempt.__table__
+CLAIM_ATTEMPT = (
+    update(_attempts)
+    .where(_attempts.c.id == bindparam("attempt_id"), _attempts.c.submitted_at.is_(None))
+    .values(submitted_at=bindparam("now"), score=bindparam("percent"), passed=bindparam("did_pass"))
+)
+EARLIER_PASSES = select(func.count(Attempt.id)).where(
+    Attempt.user_id == bindparam("user_id"),
+    Attempt.course_id == bindparam("course_id"),
+    Attempt.lesson_slug == bindparam("lesson_slug"),
+    Attempt.passed.is_(True),
+    Attempt.id != bindparam("attempt_id"),
+)
+
+
 async def summaries(session: AsyncSession, *, user_id: int, course_id: int) -> dict[str | None, QuizSummary]:
     """Per lesson slug (None = final test): submitted attempts, best score and whether passed, across versions."""
-    rows = await session.execute(
-        select(
-            Attempt.lesson_slug,
-            func.count(Attempt.submitted_at),
-            func.max(Attempt.score),
-            func.max(cast(func.coalesce(Attempt.passed, False), Integer)),
-            func.max(case((Attempt.submitted_at.is_(None), Attempt.id), else_=None)),
-        )
-        .outerjoin(Enrollment, and_(Enrollment.user_id == Attempt.user_id, Enrollment.course_id == Attempt.course_id))
-        .where(Attempt.user_id == user_id, Attempt.course_id == course_id)
-        # Attempts from an earlier training cycle stay on record but no longer count.
-        .where(or_(Enrollment.cycle_started_at.is_(None), Attempt.started_at >= Enrollment.cycle_started_at))
-        .group_by(Attempt.lesson_slug)
-    )
+    rows = await session.execute(SUMMARIES, {"user_id": user_id, "course_id": course_id})
     return {
         slug: QuizSummary(attempts=count, best_score=best, passed=bool(passed), in_progress_id=open_id)
         for slug, count, best, passed, open_id in rows
@@ -207,14 +230,7 @@ async def submit_attempt(
     exactly once. Then every answer is stored with its grade in one batch. The counters are added to `tally` for
     the caller to write with the rest of the request's, or written here when there is none."""
     bank = bank or bank_of(quiz)
-    stored = {
-        row.question_id: row
-        for row in await session.execute(
-            select(AttemptAnswer.question_id, AttemptAnswer.answer, AttemptAnswer.answered_at).where(
-                AttemptAnswer.attempt_id == attempt.id
-            )
-        )
-    }
+    stored = {row.question_id: row for row in await session.execute(STORED_ANSWERS, {"attempt_id": attempt.id})}
     now = utcnow()
     rows, results, graded = [], [], []
     for entry in attempt.paper:
@@ -241,10 +257,7 @@ async def submit_attempt(
         graded.append((question_id, answer, bool(result.is_correct), list(result.misconceptions or [])))
     total = scoring.score_attempt(results, pass_mark=quiz.pass_mark)
     claimed = await session.execute(
-        update(Attempt)
-        .where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None))
-        .values(submitted_at=now, score=total.percent, passed=total.passed)
-        .execution_options(synchronize_session=False)
+        CLAIM_ATTEMPT, {"attempt_id": attempt.id, "now": now, "percent": total.percent, "did_pass": total.passed}
     )
     if claimed.rowcount != 1:
         await session.refresh(attempt)
@@ -261,13 +274,13 @@ async def submit_attempt(
     first_pass = False
     if total.passed and attempt.lesson_slug is not None:
         first_pass = not await session.scalar(
-            select(func.count(Attempt.id)).where(
-                Attempt.user_id == attempt.user_id,
-                Attempt.course_id == attempt.course_id,
-                Attempt.lesson_slug == attempt.lesson_slug,
-                Attempt.passed.is_(True),
-                Attempt.id != attempt.id,
-            )
+            EARLIER_PASSES,
+            {
+                "user_id": attempt.user_id,
+                "course_id": attempt.course_id,
+                "lesson_slug": attempt.lesson_slug,
+                "attempt_id": attempt.id,
+            },
         )
     submission = Submission(total, graded, first_pass)
     if tally is None:

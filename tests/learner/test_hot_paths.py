@@ -85,3 +85,35 @@ async def test_on_sqlite_a_repeat_lesson_view_never_leaves_the_event_loop(
         assert (await learner_client.get(page)).status_code == 200
     assert len(seen) == 2, seen
     assert trips == [], trips
+
+
+async def test_a_submission_posted_as_multipart_scores_as_the_page_form_does(
+    learner_client: httpx.AsyncClient, db: AsyncSession, mini_course: Course
+) -> None:
+    """The test page posts URL-encoded forms, read by the standard library's parser; another client's multipart
+    body goes through Starlette's and must grade the same."""
+    quiz = await quiz_for(db, mini_course, "basics")
+    attempt_id = await start(learner_client, quiz.id)
+    fields = await answer_fields(db, attempt_id, correct=True)
+    multipart = [(name, (None, value.encode())) for name, values in fields.items() for value in values]
+    submitted = await learner_client.post(f"/attempts/{attempt_id}/submit", files=multipart)
+    assert submitted.status_code == 303
+    attempt = await db.get(Attempt, attempt_id, populate_existing=True)
+    assert attempt is not None and attempt.score == 100.0 and attempt.passed
+
+
+async def test_a_submission_with_more_fields_than_any_test_is_refused_and_stores_nothing(
+    learner_client: httpx.AsyncClient, db: AsyncSession, mini_course: Course
+) -> None:
+    quiz = await quiz_for(db, mini_course, "basics")
+    attempt_id = await start(learner_client, quiz.id)
+    fields = await answer_fields(db, attempt_id, correct=True)
+    flood = {**fields, **{f"q.flood{n}.choice": ["a"] for n in range(1001)}}
+    refused = await learner_client.post(f"/attempts/{attempt_id}/submit", data=flood)
+    assert refused.status_code == 422
+    assert "回答の項目が多すぎます" in refused.text
+    attempt = await db.get(Attempt, attempt_id, populate_existing=True)
+    assert attempt is not None and attempt.submitted_at is None
+    assert not list(await db.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt_id)))
+    submitted = await learner_client.post(f"/attempts/{attempt_id}/submit", data=fields)  # the real form still works
+    assert submitted.status_code == 303
