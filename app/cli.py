@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.config import Environment, get_settings
+from app.core.config import Environment, base_url_warnings, get_settings, served_base_url
 from app.core.db import make_engine, make_sessionmaker
 
 if TYPE_CHECKING:  # imported lazily at run time to keep `lms --help` fast
@@ -36,7 +36,8 @@ def run_in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     from app import subscriptions
     from app.core import logs
 
-    logs.configure(get_settings().log_level)
+    settings = get_settings()
+    logs.configure(settings.log_level, log_format=settings.log_format, file=settings.log_file)
     subscriptions.install(get_settings())
 
     async def main() -> T:
@@ -372,7 +373,13 @@ def serve(
     os.environ["LMS_WORKER_IN_PROCESS"] = "true" if worker else "false"  # read by create_app in each process
     get_settings.cache_clear()
     settings = get_settings()
-    typer.echo(f"http://{host}:{port} で起動します。")
+    if "base_url" not in settings.model_fields_set:  # not configured: links point at this server
+        os.environ["LMS_BASE_URL"] = served_base_url(host, port)
+        get_settings.cache_clear()
+        settings = get_settings()
+    typer.echo(f"http://{host}:{port} で起動します(リンクのアドレス: {settings.base_url})。")
+    for warning in base_url_warnings(settings.base_url, host, port):
+        typer.secho(f"⚠ {warning}", err=True, fg=typer.colors.YELLOW)
     if settings.env is Environment.DEVELOPMENT:
         typer.echo(
             "デモのアカウント: learner@example.com / manager@example.com / admin@example.com(パスワード demo-password)"
@@ -407,7 +414,7 @@ def worker(
     from app.jobs.worker import Worker, WorkerOptions
 
     settings = get_settings()
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, log_format=settings.log_format, file=settings.log_file)
     subscriptions.install(settings)
     options = WorkerOptions(
         concurrency=concurrency,

@@ -18,6 +18,9 @@ from app.certificates.models import Certificate
 from app.content import service as content_service
 from app.content.models import Course
 from app.core.db import utcnow
+from app.documents import acknowledgments
+from app.documents import service as documents_service
+from app.documents.kinds import kind_for
 from app.org import service as org_service
 from app.org.models import Department
 from app.org.scope import EVERYTHING
@@ -184,7 +187,7 @@ async def create_demo(session: AsyncSession, *, seed: int = 7) -> list[DemoAccou
         accounts.append(DemoAccount(email, name, role.value, department))
         return user
 
-    await add("admin@example.com", "管理 太郎", Role.ADMIN, "本社/人事部")
+    admin = await add("admin@example.com", "管理 太郎", Role.ADMIN, "本社/人事部")
     manager = await add("manager@example.com", "店長 次郎", Role.MANAGER, "店舗事業部")
     await org_service.manage(session, user=manager, department=departments["店舗事業部"])
     manager2 = await add("manager2@example.com", "センター長 三恵", Role.MANAGER, "お客様センター")
@@ -214,4 +217,27 @@ async def create_demo(session: AsyncSession, *, seed: int = 7) -> list[DemoAccou
         )
         await assignment_service.sync_user(session, user_id=user.id)
     await _backdate_completions(session, rng)
+    # learner@example.com is left to try it: the first six simulated employees have confirmed it
+    await _publish_policy(session, admin=admin, readers=(await _employees(session))[:6])
     return accounts
+
+
+async def _employees(session: AsyncSession) -> list[User]:
+    """The simulated employees (employeeNN@example.com), in the order they were created."""
+    found = select(User).where(User.email.like("employee%@example.com")).order_by(User.id)
+    return list(await session.scalars(found))
+
+
+async def _publish_policy(session: AsyncSession, *, admin: User, readers: list[User]) -> None:
+    """The 基本方針, published as 必読の文書 from the wizard's model sentences, so read-and-sign can be tried at
+    once: staff find it on マイ研修, and the manager sees who has confirmed it."""
+    kind = kind_for("policy")
+    document = await documents_service.get_document(session, kind=kind)
+    answers = documents_service.draft_answers(kind, {}).model_dump()
+    answers.update(company_name="株式会社デモ商事", issuer="代表取締役社長 山田 太郎", effective_date="2026年12月1日")
+    await documents_service.save_step(session, document=document, values=answers, actor=admin)
+    version = await documents_service.publish(
+        session, kind=kind, document=document, actor=admin, substantive=True, change_note="初版", department_id=None
+    )
+    for reader in readers:
+        await acknowledgments.acknowledge(session, kind=kind, user=reader, version_number=version.number)

@@ -99,7 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = make_engine(settings)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.schema_ok = False
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, log_format=settings.log_format, file=settings.log_file)
     app.state.logger = logs.get_logger()
 
     app.state.learners_first = LearnersFirst()

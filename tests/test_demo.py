@@ -9,6 +9,9 @@ from app.auth.models import User
 from app.authoring import drafts
 from app.content import service as content_service
 from app.content.pack import load_pack
+from app.documents import acknowledgments
+from app.documents import service as documents_service
+from app.documents.kinds import kind_for
 from app.progress.models import CourseCompletion, LessonProgress
 from app.quiz.models import Attempt
 from tests.conftest import sign_in
@@ -61,3 +64,19 @@ async def test_demo_organisation_has_the_promised_accounts_and_varied_progress(
 
     for email in ("admin@example.com", "manager@example.com", "learner@example.com"):
         assert (await sign_in(client, email, demo.DEMO_PASSWORD)).status_code == 303
+
+
+async def test_the_demo_publishes_a_policy_to_read_and_sign(db: AsyncSession, client: httpx.AsyncClient) -> None:
+    await drafts.import_pack(db, pack=load_pack(CONTENT / "kasuhara-basics"))
+    await demo.create_demo(db)
+    await db.commit()
+    policy = await documents_service.get_document(db, kind=kind_for("policy"))
+    current = await documents_service.current_version(db, document=policy)
+    assert current is not None and current.number == 1 and current.requires_ack
+    assert "株式会社デモ商事" in current.title
+    summary = await acknowledgments.acknowledgment_summary(db, document=policy)
+    assert summary.up_to_date == 6 and summary.audience > 6
+
+    assert (await sign_in(client, "learner@example.com", demo.DEMO_PASSWORD)).status_code == 303
+    my = await client.get("/my")
+    assert "必読の文書" in my.text and "基本方針" in my.text and "未確認" in my.text

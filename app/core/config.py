@@ -7,6 +7,8 @@ import secrets
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -41,6 +43,10 @@ class Settings(BaseSettings):
     locale: str = Field(default="ja", description="UI language (a catalog under app/locale)")
     trusted_hosts: str = Field(default="*", description="comma-separated Host names the app answers to")
     log_level: str = Field(default="info", description="debug, info, warning or error")
+    log_format: Literal["auto", "human", "json"] = Field(
+        default="auto", description="auto: readable lines on a terminal, JSON lines otherwise (log shippers)"
+    )
+    log_file: Path | None = Field(default=None, description="also append every event to this file as JSON lines")
     base_url: str = Field(default="http://127.0.0.1:8000", description="public address, used for links in mails")
     smtp_host: str = Field(default="", description="mail server; empty keeps mail in the outbox only")
     smtp_port: int = Field(default=587, description="mail server port")
@@ -112,3 +118,36 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+ALL_INTERFACES = {"0.0.0.0", "::", "[::]"}
+
+
+def served_base_url(host: str, port: int) -> str:
+    """The address a server bound to host:port answers on, as links should carry it."""
+    shown = "127.0.0.1" if host in ALL_INTERFACES else (f"[{host}]" if ":" in host and "[" not in host else host)
+    return f"http://{shown}:{port}"
+
+
+def base_url_warnings(base_url: str, host: str, port: int) -> list[str]:
+    """Why links built from LMS_BASE_URL (certificate checks, slip QR codes, mails) would not reach a server
+    started on host:port. A public name is taken as a proxy in front and not second-guessed."""
+    parsed = urlsplit(base_url)
+    link_host = (parsed.hostname or "").lower()
+    link_port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    warnings: list[str] = []
+    if link_host in LOOPBACK_HOSTS or link_host == host.lower():
+        if link_port != port:
+            warnings.append(
+                f"LMS_BASE_URL({base_url})のポート {link_port} と、起動するポート {port} が違います。"
+                "修了証の確認リンク・設定票の QR コード・メールのリンクが、このサーバーに届きません。"
+                f"LMS_BASE_URL={served_base_url(host, port)} を設定してください。"
+            )
+        if link_host in LOOPBACK_HOSTS and host in ALL_INTERFACES:
+            warnings.append(
+                f"LMS_BASE_URL({base_url})はこのコンピューターの中だけのアドレスです。"
+                "ほかの端末(スマートフォンで QR コードを読むなど)から開くには、"
+                "LMS_BASE_URL にこのコンピューターのネットワーク上のアドレスを設定してください。"
+            )
+    return warnings

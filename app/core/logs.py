@@ -1,4 +1,5 @@
-"""Structured logs (JSON lines on stderr) with a correlation id per request.
+"""Structured logs (readable lines on a terminal, JSON lines otherwise or to a file) with a correlation id per
+request.
 
 Events carry ids and outcomes only: never a password, a session or API token, or what someone typed as a login.
 """
@@ -11,6 +12,7 @@ import os
 import re
 import secrets
 import sys
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -23,27 +25,53 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 _configured = False
 
 
-def _stderr_logger(*_args: Any) -> structlog.PrintLogger:
-    # sys.stderr as it is when the event is logged, not when logging was configured: a CLI test runner swaps it
-    # for a buffer it closes afterwards, and later events must not go to that closed buffer.
-    return structlog.PrintLogger(file=sys.stderr)
+class _Outputs:
+    """Where each event goes, each in its own form: readable lines on a terminal (people running `make run` read
+    them beside the CLI's Japanese), JSON lines for log shippers and for the optional file. The processors end
+    with the event as a dict; each output renders it."""
+
+    def __init__(self, terminal_json: bool, file: Path | None) -> None:
+        self.terminal_json = terminal_json
+        # line-buffered and appended to: each event is one write, whole lines even from several processes
+        self.file = file.open("a", encoding="utf-8", buffering=1) if file is not None else None
+        self.json = structlog.processors.JSONRenderer(ensure_ascii=False)
+        self.human = structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
+
+    def write(self, event: dict[str, Any]) -> None:
+        # sys.stderr as it is when the event is logged, not when logging was configured: a CLI test runner swaps
+        # it for a buffer it closes afterwards, and later events must not go to that closed buffer.
+        render = self.json if self.terminal_json else self.human
+        print(render(None, "", dict(event)), file=sys.stderr, flush=True)
+        if self.file is not None:
+            self.file.write(self.json(None, "", dict(event)) + "\n")
+
+    def __getattr__(self, _level: str) -> Any:  # info, warning, error, exception, …: all the same write
+        return self.write
 
 
-def configure(level: str = "info") -> None:
-    """JSON lines for machines (log shippers parse them as they are); configured once per process."""
+def _as_dict(_logger: Any, _method: str, event: dict[str, Any]) -> tuple[tuple[dict[str, Any]], dict[str, Any]]:
+    return (event,), {}
+
+
+def configure(level: str = "info", *, log_format: str = "auto", file: Path | None = None) -> None:
+    """Configured once per process. `log_format` auto: JSON unless stderr is a terminal."""
     global _configured
     if _configured:
         return
+    terminal_json = log_format == "json" or (log_format == "auto" and not sys.stderr.isatty())
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
+    outputs = _Outputs(terminal_json, file)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.dict_tracebacks,
-            structlog.processors.JSONRenderer(ensure_ascii=False),
+            _as_dict,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),
-        logger_factory=_stderr_logger,
+        logger_factory=lambda *_args: outputs,
         cache_logger_on_first_use=False,  # so tests can capture events (structlog.testing.capture_logs)
     )
     _configured = True

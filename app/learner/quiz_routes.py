@@ -4,6 +4,8 @@ the submission and the result."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
@@ -19,6 +21,7 @@ from app.learner import service
 from app.learner.deps import CourseAtVersion, CurrentCourse, OwnAttempt
 from app.progress import standing
 from app.quiz import service as quiz_service
+from app.quiz.models import AttemptAnswer
 from app.quiz.views import attempt_views
 
 router = APIRouter()
@@ -64,22 +67,29 @@ async def start_attempt(quiz_id: int, db: SessionDep, user: CurrentUser) -> Resp
     return RedirectResponse(f"/attempts/{attempt.id}", status_code=303)
 
 
-@router.get("/attempts/{attempt_id}")
-async def attempt_page(request: Request, db: SessionDep, user: CurrentUser, own: OwnAttempt) -> Response:
+async def _paper(db: SessionDep, own: OwnAttempt, answers: Mapping[str, AttemptAnswer]) -> dict[str, Any]:
+    """What the attempt's page and its result show: the paper with these answers."""
     attempt, quiz = own.attempt, own.quiz
     course, version = await content_service.course_of_version(db, version_id=quiz.version_id)
-    answers = await quiz_service.stored_answers(db, attempt_id=attempt.id)
     views = attempt_views(quiz, attempt, answers, misconception_labels=version.misconceptions)
-    context = {
+    answered = sum(1 for v in views if v.answered)
+    return {
         "attempt": attempt,
         "quiz": quiz,
         "course": course,
         "version": version,
         "questions": views,
-        "answered": sum(1 for v in views if v.answered),
+        "answered": answered,
     }
+
+
+@router.get("/attempts/{attempt_id}")
+async def attempt_page(request: Request, db: SessionDep, user: CurrentUser, own: OwnAttempt) -> Response:
+    attempt, quiz = own.attempt, own.quiz
+    context = await _paper(db, own, await quiz_service.stored_answers(db, attempt_id=attempt.id))
     if attempt.submitted_at is None:
         return render(request, "learner/attempt.html", context)
+    course = context["course"]
     attempts = await quiz_service.list_attempts(
         db, user_id=user.id, course_id=course.id, lesson_slug=attempt.lesson_slug
     )
@@ -104,25 +114,28 @@ def _answers_by_question(form_items: list[tuple[str, str]]) -> dict[str, dict[st
 MAX_ANSWER_FIELDS = 1000
 
 
-async def _form_answers(request: Request) -> dict[str, dict[str, list[str]]]:
-    """The answers posted by the test page. Its forms are URL-encoded, read here with the standard library's
+async def _form_fields(request: Request) -> list[tuple[str, str]]:
+    """The fields posted by the test page. Its forms are URL-encoded, read here with the standard library's
     parser: Starlette's general form parser cost a tenth of a submission's time (docs/performance.md, issue 16,
     third round). Anything else (multipart from another client) goes through Starlette's."""
     content_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if content_type != "application/x-www-form-urlencoded":
         form = await request.form()
-        return _answers_by_question([(k, str(v)) for k, v in form.multi_items()])
+        return [(k, str(v)) for k, v in form.multi_items()]
     body = (await request.body()).decode("utf-8", errors="replace")
     try:
-        items = parse_qsl(body, keep_blank_values=True, max_num_fields=MAX_ANSWER_FIELDS)
+        return parse_qsl(body, keep_blank_values=True, max_num_fields=MAX_ANSWER_FIELDS)
     except ValueError as error:  # more fields than any test has
         raise InvalidInput("回答の項目が多すぎます。テストのページを開き直してください。") from error
-    return _answers_by_question(items)
+
+
+# The button that submits a paper with blank questions after the page has listed them.
+BLANKS_CONFIRMED = ("blanks", "confirmed")
 
 
 @router.post("/attempts/{attempt_id}/answers/{question_id}")
 async def save_answer(request: Request, question_id: str, db: SessionDep, own: OwnAttempt) -> Response:
-    values = (await _form_answers(request)).get(question_id, {})
+    values = _answers_by_question(await _form_fields(request)).get(question_id, {})
     answer = await quiz_service.save_answer(
         db, attempt=own.attempt, quiz=own.quiz, question_id=question_id, values=values, bank=own.bank
     )
@@ -131,6 +144,18 @@ async def save_answer(request: Request, question_id: str, db: SessionDep, own: O
 
 @router.post("/attempts/{attempt_id}/submit")
 async def submit(request: Request, db: SessionDep, user: CurrentUser, own: OwnAttempt) -> Response:
-    form = await _form_answers(request)
-    await service.submit_attempt(db, attempt=own.attempt, quiz=own.quiz, form=form, learner=user, bank=own.bank)
+    fields = await _form_fields(request)
+    held = await service.submit_attempt(
+        db,
+        attempt=own.attempt,
+        quiz=own.quiz,
+        form=_answers_by_question(fields),
+        learner=user,
+        bank=own.bank,
+        blanks_confirmed=BLANKS_CONFIRMED in fields,
+    )
+    if held is not None:  # blank questions: nothing written; the paper again, with them listed
+        context = await _paper(db, own, held.answers)
+        context["held_back"] = [view for view in context["questions"] if view.id in held.unanswered]
+        return render(request, "learner/attempt.html", context)
     return RedirectResponse(f"/attempts/{own.attempt.id}", status_code=303)

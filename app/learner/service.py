@@ -54,16 +54,18 @@ async def submit_attempt(
     form: dict[str, dict[str, list[str]]],
     learner: User,
     bank: QuestionBank | None = None,
-) -> None:
+    blanks_confirmed: bool = True,
+) -> quiz_service.HeldBack | None:
     """Grade the attempt once; the first submission also moves the learner's standing, always measured against
     the course's current version (a test taken on an older version still counts for the same lessons). The
-    counters that grading, a first pass and a completion move are written together, one batch per table."""
+    counters that grading, a first pass and a completion move are written together, one batch per table.
+    A paper with blank questions comes back held (nothing written) unless the learner confirmed the blanks."""
     tally = Tally(attempt.course_id)
     submission = await quiz_service.submit_attempt(
-        session, attempt=attempt, quiz=quiz, form=form, bank=bank, tally=tally
+        session, attempt=attempt, quiz=quiz, form=form, bank=bank, tally=tally, blanks_confirmed=blanks_confirmed
     )
-    if submission is None:
-        return
+    if submission is None or isinstance(submission, quiz_service.HeldBack):
+        return submission
     if learner.department_id is not None:
         quiz_service.count_submission(tally, learner.department_id, attempt, submission)
     course, version = await content_service.get_course_by_id(session, course_id=attempt.course_id)
@@ -76,3 +78,4 @@ async def submit_attempt(
         department_id=learner.department_id,
     )
     await tally.write(session)
+    return None

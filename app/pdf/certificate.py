@@ -129,7 +129,21 @@ def certificate_pdf(
     if png is not None:
         pdf.image(io.BytesIO(png), x=qr_x, y=148, w=QR_SIZE, h=QR_SIZE)
     url_width = QR_SIZE + 24
-    url_lines = break_lines(pdf, [Run(url, Style(color=MUTED, link=verify_url))], width=url_width, size=7)[:3]
     pdf.set_y(148 + QR_SIZE + 1.5)
-    draw_lines(pdf, url_lines, x=qr_x + QR_SIZE / 2 - url_width / 2, width=url_width, size=7, leading=1.4, align="C")
+    for part, size in url_parts(pdf, url, width=url_width):
+        lines = break_lines(pdf, [Run(part, Style(color=MUTED, link=verify_url))], width=url_width, size=size)[:2]
+        draw_lines(pdf, lines, x=qr_x + QR_SIZE / 2 - url_width / 2, width=url_width, size=size, leading=1.4, align="C")
     return pdf.finish()
+
+
+def url_parts(pdf: Pdf, url: str, *, width: float, size: float = 7.0) -> list[tuple[str, float]]:
+    """The verification URL as printed: the address, then its query (``?code=…``) on a line of its own, in a
+    smaller size if need be, so the code someone types in is never broken across lines."""
+    address, mark, query = url.partition("?")
+    if not mark:
+        return [(url, size)]
+    query = mark + query
+    query_size = size
+    while query_size > 4.5 and pdf.text_width(query, size=query_size) > width:
+        query_size -= 0.5
+    return [(address, size), (query, query_size)]

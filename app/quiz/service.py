@@ -214,6 +214,14 @@ class Submission:
     first_pass: bool  # the first passed attempt at this lesson's test (the final test: always False)
 
 
+@dataclass(frozen=True)
+class HeldBack:
+    """A submission not made because questions are still blank and the learner has not said to go ahead."""
+
+    unanswered: list[str]  # question ids, in the paper's order
+    answers: dict[str, AttemptAnswer]  # what the paper holds so far, stored or in the form (not saved)
+
+
 async def submit_attempt(
     session: AsyncSession,
     *,
@@ -222,8 +230,12 @@ async def submit_attempt(
     form: dict[str, dict[str, list[str]]],
     bank: QuestionBank | None = None,
     tally: counters.Tally | None = None,
-) -> Submission | None:
+    blanks_confirmed: bool = True,
+) -> Submission | HeldBack | None:
     """Grade and close the attempt; None (and nothing written) when it was already submitted.
+
+    With `blanks_confirmed` False, a paper with blank questions is held back instead (`HeldBack`) and nothing is
+    written; the learner is asked to answer them or to confirm.
 
     The answers saved so far and those in the form are graded first, then the attempt is claimed, with its score,
     by one conditional UPDATE: a double click or a network retry, even on another worker, records the submission
@@ -255,6 +267,9 @@ async def submit_attempt(
             }
         )
         graded.append((question_id, answer, bool(result.is_correct), list(result.misconceptions or [])))
+    unanswered = [row["question_id"] for row in rows if row["answer"] is None]
+    if unanswered and not blanks_confirmed:
+        return _hold_back(attempt, rows, unanswered)
     total = scoring.score_attempt(results, pass_mark=quiz.pass_mark)
     claimed = await session.execute(
         CLAIM_ATTEMPT, {"attempt_id": attempt.id, "now": now, "percent": total.percent, "did_pass": total.passed}
@@ -290,6 +305,20 @@ async def submit_attempt(
             count_submission(own, department_id, attempt, submission)
             await own.write(session)
     return submission
+
+
+def _hold_back(attempt: Attempt, rows: list[dict[str, Any]], unanswered: list[str]) -> HeldBack | None:
+    """The paper as the learner left it, stored answers and the form's together, written nowhere: a held-back
+    submission changes nothing (a concurrent submission's graded answers stay as they are). None when the attempt
+    is already submitted, as a submission would find."""
+    if attempt.submitted_at is not None:
+        return None
+    answers = {
+        row["question_id"]: AttemptAnswer(question_id=row["question_id"], answer=row["answer"])
+        for row in rows
+        if row["answer"] is not None
+    }
+    return HeldBack(unanswered, answers)
 
 
 def count_submission(tally: counters.Tally, department_id: int, attempt: Attempt, submission: Submission) -> None:

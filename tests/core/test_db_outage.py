@@ -253,7 +253,9 @@ async def _learner(client: httpx.AsyncClient, quiz_ids: list[int], ledger: Ledge
             try:
                 attempt_id = _attempt_of(ledger.check(await client.post(f"/quizzes/{quiz_id}/attempts")))
                 if attempt_id is not None:
-                    submitted = ledger.check(await client.post(f"/attempts/{attempt_id}/submit", data={}))
+                    submitted = ledger.check(
+                        await client.post(f"/attempts/{attempt_id}/submit", data={"blanks": "confirmed"})
+                    )
                     if _attempt_of(submitted) == attempt_id:
                         ledger.acknowledged[attempt_id] = time.monotonic()
                         continue
@@ -378,9 +380,9 @@ async def _outage(
     slow_attempt = _attempt_of(ledger.check(await slow.post(f"/quizzes/{quiz_ids[0]}/attempts")))
     assert slow_attempt is not None
     await _slow_commit(cluster.url, slow_attempt)
-    committing = asyncio.create_task(slow.post(f"/attempts/{slow_attempt}/submit", data={}))
+    committing = asyncio.create_task(slow.post(f"/attempts/{slow_attempt}/submit", data={"blanks": "confirmed"}))
     await asyncio.sleep(0.5)
-    double_click = asyncio.create_task(slow.post(f"/attempts/{slow_attempt}/submit", data={}))
+    double_click = asyncio.create_task(slow.post(f"/attempts/{slow_attempt}/submit", data={"blanks": "confirmed"}))
     await asyncio.sleep(0.5)
     stopped_at = time.monotonic()
     await asyncio.to_thread(cluster.stop)

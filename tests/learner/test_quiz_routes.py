@@ -25,6 +25,18 @@ async def quiz_for(db: AsyncSession, course: Course, lesson_slug: str | None) ->
     return quiz
 
 
+def chosen_on_page(soup: BeautifulSoup, question_id: str) -> dict[str, list[str]]:
+    """What the page shows as chosen for one question: ticked boxes and selected positions, per field."""
+    chosen: dict[str, list[str]] = {}
+    for box in soup.select(f"#q-{question_id} input[checked]"):
+        chosen.setdefault(box["name"], []).append(box["value"])
+    for select_box in soup.select(f"#q-{question_id} select"):
+        option = select_box.select_one("option[selected]")
+        if option is not None:
+            chosen.setdefault(select_box["name"], []).append(option["value"])
+    return {name: sorted(values) for name, values in chosen.items()}
+
+
 async def test_the_paper_never_contains_the_answers(
     learner_client: httpx.AsyncClient, db: AsyncSession, mini_course: Course
 ) -> None:
@@ -130,7 +142,7 @@ async def test_attempt_limit_is_enforced(
     quiz = await quiz_for(db, mini_course, "basics")  # max_attempts: 2
     for _ in range(2):
         attempt_id = await start(learner_client, quiz.id)
-        await learner_client.post(f"/attempts/{attempt_id}/submit", data={})
+        await learner_client.post(f"/attempts/{attempt_id}/submit", data={"blanks": "confirmed"})
     refused = await learner_client.post(f"/quizzes/{quiz.id}/attempts")
     assert refused.status_code == 409 and "受験できる回数(2 回)をすべて使いました" in refused.text
     page = await learner_client.get("/courses/mini-course/lessons/basics/test")
@@ -148,7 +160,7 @@ async def test_another_learner_cannot_see_or_touch_my_attempt(
     for response in (
         await client.get(f"/attempts/{attempt_id}"),
         await client.post(f"/attempts/{attempt_id}/answers/b-single", data={"q.b-single.answer": "a"}),
-        await client.post(f"/attempts/{attempt_id}/submit", data={}),
+        await client.post(f"/attempts/{attempt_id}/submit", data={"blanks": "confirmed"}),
     ):
         assert response.status_code == 404
     assert (await db.get(Attempt, attempt_id, populate_existing=True)).submitted_at is None
@@ -181,3 +193,63 @@ async def test_attempts_stay_pinned_to_the_version_they_were_taken_on(
     assert "カスハラを判断する2つの軸は何ですか。" in page_text(
         (await learner_client.get(f"/attempts/{new_attempt_id}")).text
     )
+
+
+async def test_a_paper_with_blank_questions_is_held_back_until_the_learner_confirms(
+    learner_client: httpx.AsyncClient, db: AsyncSession, mini_course: Course
+) -> None:
+    quiz = await quiz_for(db, mini_course, "basics")
+    attempt_id = await start(learner_client, quiz.id)
+    attempt = await db.get(Attempt, attempt_id)
+    assert attempt is not None
+    paper = [entry["id"] for entry in attempt.paper]
+    fields = await answer_fields(db, attempt_id, correct=True)
+    one_answered = {name: values for name, values in fields.items() if name.startswith(f"q.{paper[0]}.")}
+
+    shown = await learner_client.get(f"/attempts/{attempt_id}")
+    assert f"0 / {len(paper)} 問 回答済み" in page_text(shown.text)
+
+    held = await learner_client.post(f"/attempts/{attempt_id}/submit", data=one_answered)
+    assert held.status_code == 200
+    soup = BeautifulSoup(held.text, "html.parser")
+    warning = soup.select_one("#held-back")
+    assert warning is not None and f"未回答の問題が{len(paper) - 1}問あります" in warning.get_text()
+    listed = [a["href"] for a in warning.select(".unanswered-list a")]
+    assert listed == [f"#q-{question_id}" for question_id in paper[1:]]  # in the paper's order
+    assert [f["id"] for f in soup.select("fieldset.unanswered")] == [f"q-{question_id}" for question_id in paper[1:]]
+    assert f"1 / {len(paper)} 問 回答済み" in page_text(held.text)
+    # the answer given in the form is still chosen on the page, though nothing was written
+    assert chosen_on_page(soup, paper[0]) == {name: sorted(values) for name, values in one_answered.items()}
+    await db.refresh(attempt)
+    assert attempt.submitted_at is None and attempt.score is None
+    assert await db.scalar(select(func.count()).where(AttemptAnswer.attempt_id == attempt_id)) == 0
+
+    confirmed = await learner_client.post(
+        f"/attempts/{attempt_id}/submit", data={**one_answered, "blanks": "confirmed"}
+    )
+    assert confirmed.status_code == 303
+    await db.refresh(attempt)
+    assert attempt.submitted_at is not None
+    assert attempt.score is not None and 0 < attempt.score < 100  # one question right, the blanks wrong
+    stored = await db.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt_id))
+    assert sorted((row.question_id, row.answer is None) for row in stored) == sorted(
+        (question_id, question_id != paper[0]) for question_id in paper
+    )
+
+
+async def test_a_full_paper_submits_at_once_and_saved_answers_count_as_answered(
+    learner_client: httpx.AsyncClient, db: AsyncSession, mini_course: Course
+) -> None:
+    quiz = await quiz_for(db, mini_course, "basics")
+    attempt_id = await start(learner_client, quiz.id)
+    fields = await answer_fields(db, attempt_id, correct=False)
+    first, *rest = sorted({name.split(".")[1] for name in fields})
+    for name, values in fields.items():  # one question answered earlier by autosave, the rest in the form
+        if name.split(".")[1] == first:
+            saved = await learner_client.post(f"/attempts/{attempt_id}/answers/{first}", data={name: values})
+            assert saved.status_code == 200
+    in_form = {name: values for name, values in fields.items() if name.split(".")[1] != first}
+    submitted = await learner_client.post(f"/attempts/{attempt_id}/submit", data=in_form)
+    assert submitted.status_code == 303
+    attempt = await db.get(Attempt, attempt_id, populate_existing=True)
+    assert attempt is not None and attempt.submitted_at is not None

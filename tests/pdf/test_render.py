@@ -369,3 +369,13 @@ def test_report_accepts_ragged_and_empty_tables() -> None:
     )
 
     assert "123" in "".join(pages_text(pdf))
+
+
+def test_the_printed_check_link_never_breaks_inside_the_code() -> None:
+    code = "7Q4M-2XWP-KD9H-3RTN-QX8Z"  # a real code's length (app/certificates/codes.py)
+    for base in ("http://127.0.0.1:8000", "https://kasuhara-training.example-company.co.jp/lms"):
+        pdf = certificate_pdf(**{**CERTIFICATE, "code": code, "verify_url": f"{base}/verify?code={code}"})
+        lines = [line.strip() for line in PdfReader(io.BytesIO(pdf)).pages[0].extract_text().splitlines()]
+        assert f"?code={code}" in lines, lines
+        assert not any(line.endswith("-") and code.startswith(line.rpartition("=")[2]) for line in lines)
+        assert_inside(pdf, margin_mm=10)
