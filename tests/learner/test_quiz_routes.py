@@ -243,7 +243,7 @@ async def test_a_full_paper_submits_at_once_and_saved_answers_count_as_answered(
     quiz = await quiz_for(db, mini_course, "basics")
     attempt_id = await start(learner_client, quiz.id)
     fields = await answer_fields(db, attempt_id, correct=False)
-    first, *rest = sorted({name.split(".")[1] for name in fields})
+    first = min({name.split(".")[1] for name in fields})
     for name, values in fields.items():  # one question answered earlier by autosave, the rest in the form
         if name.split(".")[1] == first:
             saved = await learner_client.post(f"/attempts/{attempt_id}/answers/{first}", data={name: values})
