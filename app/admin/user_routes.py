@@ -17,6 +17,7 @@ from app.core.errors import AppError
 from app.core.ids import page_number, parse_id
 from app.core.templating import render
 from app.jobs import service as jobs_service
+from app.org import service as org_service
 from app.users import import_apply, import_jobs, links, service, slips
 from app.users.csv_reader import MAX_BYTES as CSV_MAX_BYTES
 from app.users.schemas import UserForm
@@ -27,7 +28,7 @@ CHOOSER_LIMIT = 10_000
 
 
 async def _departments(db: SessionDep) -> list[tuple[int, str]]:
-    paths = await service.department_paths(db)
+    paths = await org_service.department_paths(db)
     return sorted(paths.items(), key=lambda item: item[1])
 
 

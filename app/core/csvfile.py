@@ -5,9 +5,27 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from app.core.clock import JAPAN
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"  # Excel in Japanese then reads the file as UTF-8
+
+
+# One way of writing time in every CSV we export: Excel in Japanese reads both as dates and sorts them.
+CSV_DATETIME = "%Y/%m/%d %H:%M"
+CSV_DATE = "%Y/%m/%d"
+
+
+def csv_datetime(value: datetime | None) -> str:
+    """A moment in Japan time, as every export writes it (2026/12/03 14:05); empty for None."""
+    return "" if value is None else value.astimezone(JAPAN).strftime(CSV_DATETIME)
+
+
+def csv_date(value: datetime | None) -> str:
+    """A day in Japan time, as every export writes it (2026/12/03); empty for None."""
+    return "" if value is None else value.astimezone(JAPAN).strftime(CSV_DATE)
 
 
 def csv_cell(value: object) -> str:

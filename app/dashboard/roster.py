@@ -104,6 +104,7 @@ def row_columns(now: datetime) -> tuple[object, ...]:
     return (
         User.id.label("user_id"),
         User.display_name.label("name"),
+        User.employee_number.label("employee_number"),
         User.email.label("email"),
         Department.id.label("department_id"),
         Department.name.label("department"),

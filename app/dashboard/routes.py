@@ -10,15 +10,16 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from app.auth.deps import CurrentUser
 from app.content import service as content_service
-from app.core.csvfile import BOM, csv_cell
+from app.core.csvfile import BOM, csv_cell, csv_date, csv_datetime
 from app.core.db import utcnow
 from app.core.deps import SessionDep, SettingsDep
 from app.core.priority import Turns
-from app.core.templating import format_datetime, is_htmx, render, render_in_turns
+from app.core.templating import is_htmx, render, render_in_turns
 from app.dashboard import fragments, pages, people, reminders, service
 from app.dashboard.roster import STATUS_LABELS
 from app.dashboard.schemas import DashboardQuery
 from app.lessons import service as lessons_service
+from app.org import service as org_service
 from app.org.deps import ScopeDep
 from app.quiz import service as quiz_service
 from app.quiz.views import attempt_views
@@ -111,6 +112,7 @@ async def remind(
 
 CSV_COLUMNS = [
     "氏名",
+    "社員番号",
     "メールアドレス",
     "部署",
     "状況",
@@ -130,6 +132,7 @@ async def export_csv(request: Request, db: SessionDep, user: CurrentUser, scope:
     roster_filter, _department = await pages.roster_filter_for(db, scope=scope, query=query, course=course)
     sessionmaker = request.app.state.sessionmaker
     now = utcnow()
+    department_paths = await org_service.department_paths(db)  # 本社/営業部/第一課, not only 第一課
 
     async def lines() -> AsyncIterator[bytes]:
         buffer = io.StringIO()
@@ -145,16 +148,17 @@ async def export_csv(request: Request, db: SessionDep, user: CurrentUser, scope:
                         csv_cell(v)
                         for v in (
                             row["name"],
+                            row["employee_number"],
                             row["email"],
-                            row["department"],
+                            department_paths.get(row["department_id"], row["department"]),
                             STATUS_LABELS[row["status"]],
                             "はい" if row["overdue"] else "",
                             row["percent"],
                             "" if row["best_score"] is None else row["best_score"],
                             row["attempts"],
-                            format_datetime(row["last_activity_at"]),
-                            format_datetime(row["completed_at"]),
-                            format_datetime(row["due_at"], "%Y-%m-%d"),
+                            csv_datetime(row["last_activity_at"]),
+                            csv_datetime(row["completed_at"]),
+                            csv_date(row["due_at"]),
                         )
                     ]
                 )

@@ -3,8 +3,8 @@ Each returns (bytes, file name, plain file name); the routes turn them into down
 
 from __future__ import annotations
 
-from app.core.csvfile import csv_bytes
-from app.core.templating import format_date, format_datetime
+from app.core.csvfile import csv_bytes, csv_datetime
+from app.core.templating import format_date
 from app.documents.acknowledgments import AckReport
 from app.documents.kinds import Kind
 from app.documents.models import DocumentVersion
@@ -38,7 +38,7 @@ def acknowledgments_csv(kind: Kind, report: AckReport) -> File:
             row.email,
             row.department,
             f"第{row.acknowledged_number}版" if row.acknowledged_number else "",
-            format_datetime(row.acknowledged_at),
+            csv_datetime(row.acknowledged_at),
             "済" if row.up_to_date else "未",
         ]
         for row in report.rows

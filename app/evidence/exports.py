@@ -7,7 +7,7 @@ from datetime import datetime
 
 from app.certificates import codes
 from app.certificates.service import Standing, standing_at
-from app.core.csvfile import csv_bytes
+from app.core.csvfile import csv_bytes, csv_date, csv_datetime
 from app.core.errors import InvalidInput
 from app.core.templating import format_datetime
 from app.evidence.service import EvidencePack, Person
@@ -37,9 +37,13 @@ def _verdict(passed: bool | None, submitted_at: datetime | None) -> str:
 STANDING_LABELS = {Standing.VALID.value: "有効", Standing.EXPIRED.value: "期限切れ"}
 
 
-def records(pack: EvidencePack) -> list[tuple[int, str, str, str, str, str, str]]:
-    """Every record as (user id, kind label, item, version, when, result, details), in the pack's order."""
-    rows: list[tuple[int, str, str, str, str, str, str]] = []
+Record = tuple[int, str, str, str, datetime | None, str, str]
+
+
+def records(pack: EvidencePack) -> list[Record]:
+    """Every record as (user id, kind label, item, version, when, result, details), in the pack's order; `when`
+    is written by each format its own way (the PDF in words, the CSV as every export writes it)."""
+    rows: list[Record] = []
     for a in pack.assignments:
         rows.append(
             (
@@ -47,9 +51,9 @@ def records(pack: EvidencePack) -> list[tuple[int, str, str, str, str, str, str]
                 KIND_LABELS["assignments"],
                 a.course,
                 "",
-                format_datetime(a.assigned_at),
+                a.assigned_at,
                 "修了" if a.completed_at else f"進捗 {a.percent}%",
-                f"期限 {format_datetime(a.due_at, '%Y-%m-%d')}" if a.due_at else "期限なし",
+                f"期限 {csv_date(a.due_at)}" if a.due_at else "期限なし",
             )
         )
     for r in pack.readings:
@@ -59,7 +63,7 @@ def records(pack: EvidencePack) -> list[tuple[int, str, str, str, str, str, str]
                 KIND_LABELS["readings"],
                 f"{r.course} / {r.lesson}",
                 f"第{r.version_number}版" if r.version_number else "",
-                format_datetime(r.read_at),
+                r.read_at,
                 "読了",
                 f"このレッスンの学習時間(累計) {r.seconds_spent // 60}分",
             )
@@ -71,7 +75,7 @@ def records(pack: EvidencePack) -> list[tuple[int, str, str, str, str, str, str]
                 KIND_LABELS["attempts"],
                 f"{t.course} / {t.test}",
                 f"第{t.version_number}版",
-                format_datetime(t.submitted_at or t.started_at),
+                t.submitted_at or t.started_at,
                 _verdict(t.passed, t.submitted_at),
                 f"{t.attempt_number}回目 {_score(t.score)}".strip(),
             )
@@ -83,13 +87,13 @@ def records(pack: EvidencePack) -> list[tuple[int, str, str, str, str, str, str]
                 KIND_LABELS["acknowledgments"],
                 k.document,
                 f"第{k.version_number}版",
-                format_datetime(k.acknowledged_at),
+                k.acknowledged_at,
                 "内容を理解しました",
                 k.title,
             )
         )
     for n in pack.pending:
-        rows.append((n.user_id, KIND_LABELS["pending"], n.document, f"第{n.version_number}版", "", "未確認", n.title))
+        rows.append((n.user_id, KIND_LABELS["pending"], n.document, f"第{n.version_number}版", None, "未確認", n.title))
     for c in pack.certificates:
         rows.append(
             (
@@ -97,10 +101,9 @@ def records(pack: EvidencePack) -> list[tuple[int, str, str, str, str, str, str]
                 KIND_LABELS["certificates"],
                 c.course,
                 f"第{c.version_number}版",
-                format_datetime(c.completed_at),
+                c.completed_at,
                 STANDING_LABELS[standing_at(c.expires_at, now=pack.generated_at)],
-                f"確認番号 {codes.display(c.code)} 有効期限 "
-                + (format_datetime(c.expires_at, "%Y-%m-%d") if c.expires_at else "なし"),
+                f"確認番号 {codes.display(c.code)} 有効期限 " + (csv_date(c.expires_at) if c.expires_at else "なし"),
             )
         )
     return rows
@@ -120,7 +123,7 @@ def pack_csv(pack: EvidencePack) -> bytes:
             kind,
             item,
             version,
-            when,
+            csv_datetime(when),
             result,
             details,
         ]
@@ -163,7 +166,7 @@ def pack_pdf(pack: EvidencePack, *, generated_by: str) -> bytes:
     sections = [summary]
     grouped: dict[str, list[list[str]]] = {label: [] for label in KIND_LABELS.values()}
     for uid, kind, item, version, when, result, details in records(pack):
-        grouped[kind].append([people[uid].name, item, version, when, result, details])
+        grouped[kind].append([people[uid].name, item, version, format_datetime(when), result, details])
     for label, rows in grouped.items():
         sections.append(
             Section(

@@ -82,3 +82,10 @@ async def department_name(session: AsyncSession, *, department_id: int | None) -
     if department_id is None:
         return None
     return await session.scalar(select(Department.name).where(Department.id == department_id))
+
+
+async def department_paths(session: AsyncSession) -> dict[int, str]:
+    """Every department's name path (本社/営業部/第一課) by id."""
+    departments = list(await session.scalars(select(Department).order_by(Department.path)))
+    names = {d.id: d.name for d in departments}
+    return {d.id: "/".join(names[int(i)] for i in d.path.strip("/").split("/") if i) for d in departments}

@@ -22,7 +22,7 @@ from app.users.models import UserImport
 
 
 async def snapshot(session: AsyncSession) -> list[import_plan.ExistingUser]:
-    paths = await service.department_paths(session)
+    paths = await org_service.department_paths(session)
     managed: dict[int, list[str]] = {}
     for user_id, department_id in await session.execute(
         select(ManagedDepartment.user_id, ManagedDepartment.department_id)

@@ -20,6 +20,7 @@ from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.enrolments.models import Enrollment
 from app.org.models import Department, ManagedDepartment
+from app.org.service import department_paths
 from app.progress.recount import recount_roster
 from app.users.links import expire_links
 from app.users.schemas import UserForm
@@ -32,13 +33,6 @@ class UserRow:
     user: User
     department: str | None
     has_password: bool
-
-
-async def department_paths(session: AsyncSession) -> dict[int, str]:
-    """Every department's name path (本社/営業部/第一課) by id."""
-    departments = list(await session.scalars(select(Department).order_by(Department.path)))
-    names = {d.id: d.name for d in departments}
-    return {d.id: "/".join(names[int(i)] for i in d.path.strip("/").split("/") if i) for d in departments}
 
 
 async def list_users(

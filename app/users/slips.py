@@ -14,7 +14,7 @@ from app.auth.models import User
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound
-from app.users import service
+from app.org import service as org_service
 from app.users.links import IssuedLink, issue_password_link, lock_people, valid_links, valid_links_until
 from app.users.models import SlipBatch
 
@@ -47,7 +47,7 @@ async def _people(session: AsyncSession, user_ids: list[int]) -> list[SlipPerson
             select(User).where(User.id.in_(user_ids), User.is_active.is_(True)).order_by(User.employee_number, User.id)
         )
     )
-    paths = await service.department_paths(session)
+    paths = await org_service.department_paths(session)
     links = await valid_links_until(session, user_ids=[user.id for user in users])
     return [SlipPerson(user, paths.get(user.department_id or 0), links.get(user.id)) for user in users]
 

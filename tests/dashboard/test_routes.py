@@ -93,12 +93,30 @@ async def test_csv_export_opens_in_excel_and_neutralises_formulas(
     assert response.headers["content-type"].startswith("text/csv")
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert rows[0][:4] == ["氏名", "メールアドレス", "部署", "状況"]
+    assert rows[0][:5] == ["氏名", "社員番号", "メールアドレス", "部署", "状況"]
     assert len(rows) == 6
     assert '\'=HYPERLINK("https://evil.example")' in [row[0] for row in rows]
     await sign_in(client, "manager.b@example.com")
     scoped = list(csv.reader(io.StringIO((await client.get("/dashboard/export.csv")).content.decode("utf-8-sig"))))
-    assert sorted(row[1] for row in scoped[1:]) == ["e4@example.com", "e5@example.com"]
+    assert sorted(row[2] for row in scoped[1:]) == ["e4@example.com", "e5@example.com"]
+
+
+async def test_csv_export_names_people_by_number_full_department_and_one_date_format(
+    client: httpx.AsyncClient, db: AsyncSession, org: Org
+) -> None:
+    org.users["e2"].employee_number = "A0002"
+    await db.commit()
+    await sign_in(client, "admin@example.com")
+    rows = list(csv.DictReader(io.StringIO((await client.get("/dashboard/export.csv")).content.decode("utf-8-sig"))))
+    by_email = {row["メールアドレス"]: row for row in rows}
+    assert by_email["e2@example.com"]["社員番号"] == "A0002" and by_email["e1@example.com"]["社員番号"] == ""
+    assert by_email["e2@example.com"]["部署"] == "本社/営業部/第一課"  # the full path, not only 第一課
+    assert by_email["e4@example.com"]["部署"] == "本社/店舗部"
+    moments = [row[c] for row in rows for c in ("最終学習日時", "修了日時") if row[c]]
+    days = [row["期限"] for row in rows if row["期限"]]
+    assert moments and days
+    assert all(re.fullmatch(r"\d{4}/\d{2}/\d{2} \d{2}:\d{2}", m) for m in moments), moments
+    assert all(re.fullmatch(r"\d{4}/\d{2}/\d{2}", d) for d in days), days
 
 
 async def _new_token(client: httpx.AsyncClient) -> str:

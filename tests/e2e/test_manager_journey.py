@@ -19,7 +19,9 @@ pytestmark = pytest.mark.e2e
 MANAGER = "manager@example.com"  # manages 店舗事業部 and its stores 新宿店 and 梅田店 (app/demo.py)
 KNOWN = ("受講 花子", "learner@example.com")  # a demo learner at 新宿店
 FORMULA_NAME = "=1+2"  # a name Excel would run as a formula if the export did not neutralise it
-CSV_HEADER = "\ufeff氏名,メールアドレス,部署,状況,期限超過,進捗(%),最高点(平均),受験回数,最終学習日時,修了日時,期限\r\n"
+CSV_HEADER = (
+    "\ufeff氏名,社員番号,メールアドレス,部署,状況,期限超過,進捗(%),最高点(平均),受験回数,最終学習日時,修了日時,期限\r\n"
+)
 
 
 def department_ids(page) -> dict[str, str]:
@@ -113,11 +115,15 @@ def test_manager_filters_sorts_assigns_and_exports_within_their_scope(
     assert download.value.suggested_filename.startswith("jukou-kasuhara-basics-")
     assert data.startswith(CSV_HEADER.encode())
     table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
-    assert table[0][:3] == ["氏名", "メールアドレス", "部署"]
+    assert table[0][:4] == ["氏名", "社員番号", "メールアドレス", "部署"]
     by_name = {row[0]: row for row in table[1:]}
-    assert by_name[KNOWN[0]][1:3] == [KNOWN[1], "新宿店"]
-    assert by_name["'" + FORMULA_NAME][2] == "新宿店"
-    assert {row[2] for row in table[1:]} == {"新宿店"}
+    store = "店舗事業部/新宿店"  # the full path
+    assert by_name[KNOWN[0]][2:4] == [KNOWN[1], store]
+    assert by_name["'" + FORMULA_NAME][3] == store
+    assert {row[3] for row in table[1:]} == {store}
+    assert by_name["店舗 一美"][1] == "P1001"  # staff without e-mail are found by their 社員番号
+    dates = [cell for row in table[1:] for cell in row[9:12] if cell]
+    assert dates and all(re.fullmatch(r"\d{4}/\d{2}/\d{2}( \d{2}:\d{2})?", cell) for cell in dates), dates
     assert not [cell for row in table[1:] for cell in row if cell[:1] in ("=", "+", "-", "@")]
 
     # A new assignment for one store, due in 30 days, lands in the list with its date.
