@@ -4,6 +4,7 @@ misconceptions each department still holds. Aggregated in SQL; Python only shape
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -43,6 +44,10 @@ class ItemRow:
     correct: int
     top_wrong: str | None
     top_wrong_count: int
+    # Which test it is in and, for a scene question, the scene's opening: five prompts read 「どう対応しますか。」
+    # (defaults: snapshots computed before these existed still load)
+    test: str = ""
+    scene: str = ""
 
     @property
     def correct_rate(self) -> float:
@@ -133,6 +138,17 @@ def describe_answer(definition: dict[str, Any] | None, raw: str) -> str:
     return registry.describe_answer(definition, answer)
 
 
+SCENE_EXCERPT_CHARS = 40
+
+
+def scene_excerpt(scene: str | None) -> str:
+    """The scene's opening words as plain text (its Markdown marks dropped), enough to tell scenes apart."""
+    if not scene:
+        return ""
+    text = " ".join(re.sub(r"[*_`#>\[\]]|\(https?://[^)]*\)", "", scene).split())
+    return text if len(text) <= SCENE_EXCERPT_CHARS else text[: SCENE_EXCERPT_CHARS - 1] + "…"
+
+
 def _stats_in_scope(model: Any, scope: Scope, roster_filter: RosterFilter) -> list[Any]:
     """WHERE clauses keeping the counters of this course in the scope (and the chosen department's subtree)."""
     where = [model.course_id == roster_filter.course_id, scope.department_filter(Department.path)]
@@ -148,8 +164,10 @@ async def item_analysis(
     roster_filter: RosterFilter,
     now: datetime,
     definitions: dict[str, dict[str, Any]],
+    tests: dict[str, str] | None = None,
 ) -> list[ItemRow]:
-    """Per question: answers, correct answers and the most chosen wrong answer, worst first."""
+    """Per question: answers, correct answers and the most chosen wrong answer, worst first. `tests` names the
+    test each question belongs to (by question id)."""
     totals = await session.execute(
         select(QuestionStat.question_id, func.sum(QuestionStat.answered), func.sum(QuestionStat.correct))
         .join(Department, Department.id == QuestionStat.department_id)
@@ -178,6 +196,8 @@ async def item_analysis(
                 correct=int(correct or 0),
                 top_wrong=describe_answer(definition, raw) if raw else None,
                 top_wrong_count=count,
+                test=(tests or {}).get(question_id, ""),
+                scene=scene_excerpt((definition or {}).get("scene")),
             )
         )
     return sorted(rows, key=lambda row: (row.correct_rate, -row.answered))

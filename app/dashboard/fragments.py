@@ -10,6 +10,8 @@ published version, and a worker may keep it without telling any other worker.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi import Request
 from markupsafe import Markup
 
@@ -20,10 +22,20 @@ from app.dashboard.schemas import DashboardQuery
 
 # Enough for every manager's usual views in a large company; each entry is the HTML of one view (50–300 KB).
 MAX_FRAGMENTS = 48
-_rendered: Lru[tuple[object, ...], Markup] = Lru(MAX_FRAGMENTS)
 
 
-def figures_html(request: Request, board: Dashboard, query: DashboardQuery) -> Markup | None:
+@dataclass(frozen=True)
+class FiguresHtml:
+    """The page's two parts drawn from the snapshot: above the employee table, and below it."""
+
+    headline: Markup
+    analysis: Markup
+
+
+_rendered: Lru[tuple[object, ...], FiguresHtml] = Lru(MAX_FRAGMENTS)
+
+
+def figures_html(request: Request, board: Dashboard, query: DashboardQuery) -> FiguresHtml | None:
     """The figures' HTML for this view, from the cache or rendered now; None when there are no figures."""
     if board.figures is None:
         return None
@@ -40,7 +52,11 @@ def figures_html(request: Request, board: Dashboard, query: DashboardQuery) -> M
     if html is not None:
         return html
     add_charts(board, now=board.figures.computed_at)
-    html = render_fragment(request, "dashboard/dashboard.html", "figures", {"d": board, "q": query})
+    context = {"d": board, "q": query}
+    html = FiguresHtml(
+        headline=render_fragment(request, "dashboard/dashboard.html", "headline", context),
+        analysis=render_fragment(request, "dashboard/dashboard.html", "analysis", context),
+    )
     _rendered.put(key, html)
     return html
 

@@ -47,6 +47,10 @@ class Dashboard:
         return self.figures.groups if self.figures else []
 
     @property
+    def own_members_only(self) -> set[int]:
+        return service.own_members_only(self.groups)
+
+    @property
     def items(self) -> list[analysis.ItemRow]:
         return self.figures.items if self.figures else []
 
@@ -159,11 +163,16 @@ def add_charts(dashboard: Dashboard, *, now: datetime) -> None:
         return
     today = now.astimezone(TIMEZONE).date()
     headline = figures.headline
+    own_only = dashboard.own_members_only
     dashboard.charts["departments"] = charts.bar_chart(
         "chart-departments",
         "部署別の修了率",
         [
-            charts.BarItem(g.name, g.completion_rate, f"修了 {g.completed}/{g.assigned}人・期限超過 {g.overdue}人")
+            charts.BarItem(
+                f"{g.name}(直属)" if g.department_id in own_only else g.name,
+                g.completion_rate,
+                f"修了 {g.completed}/{g.assigned}人・期限超過 {g.overdue}人",
+            )
             for g in figures.groups
         ],
     )

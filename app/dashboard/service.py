@@ -150,6 +150,14 @@ def roll_up(figures: list[DepartmentFigures], groups: list[Department]) -> list[
     return [DepartmentFigures(g.id, g.name, g.path, *totals[g.id]) for g in groups if totals[g.id][0]]
 
 
+def own_members_only(groups: list[DepartmentFigures]) -> set[int]:
+    """The groups that count a department's own members only: those with another group inside their subtree
+    (`roll_up` gives each subtree below to its own group). Shown as 「(直属)」, so that a parent's 0 % is not
+    read as its whole subtree's."""
+    paths = [group.path for group in groups]
+    return {g.department_id for g in groups if any(p != g.path and p.startswith(g.path) for p in paths)}
+
+
 def chart_groups(departments: list[Department], root_path: str | None) -> list[Department]:
     """The departments a chart compares: the children of the department being viewed (and itself, for its
     direct members), or the top of the scope when none is chosen."""

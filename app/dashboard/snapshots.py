@@ -105,6 +105,9 @@ async def compute(
     ]
     quizzes = await quiz_service.quizzes_of_version(session, version_id=version.id)
     definitions = {record["def"]["id"]: record["def"] for q in quizzes.values() for record in q.questions}
+    # A question of a lesson's test may be drawn into the final test too: it is named by its lesson's test.
+    by_lesson_last = sorted(quizzes.values(), key=lambda quiz: quiz.lesson_slug is not None)
+    tests = {record["def"]["id"]: quiz.title for quiz in by_lesson_last for record in quiz.questions}
     group_departments = [d for d in departments if d.id in {g.department_id for g in groups}]
     return Figures(
         headline=headline,
@@ -119,7 +122,7 @@ async def compute(
             lessons=[(lesson.slug, lesson.title, lesson.slug in quizzes) for lesson in lessons],
         ),
         items=await analysis.item_analysis(
-            session, scope=scope, roster_filter=everyone, now=now, definitions=definitions
+            session, scope=scope, roster_filter=everyone, now=now, definitions=definitions, tests=tests
         ),
         misconceptions=await analysis.misconceptions(
             session,

@@ -10,7 +10,9 @@ from bs4 import BeautifulSoup
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.quiz.models import Attempt
+from app.dashboard.analysis import scene_excerpt
+from app.dashboard.service import DepartmentFigures, own_members_only
+from app.quiz.models import Attempt, Quiz
 from tests.conftest import run_jobs, sign_in
 from tests.org_fixture import Org
 
@@ -238,3 +240,39 @@ async def test_without_smtp_reminders_wait_in_the_outbox(app, client: httpx.Asyn
     assert len(outbox.select(".badge-not_started")) == 1
     await sign_in(client, "manager.b@example.com")
     assert (await client.get("/admin/outbox")).status_code == 403
+
+
+async def test_the_table_comes_first_direct_members_are_named_and_questions_say_where_they_are(
+    client: httpx.AsyncClient, db: AsyncSession, org: Org
+) -> None:
+    await sign_in(client, "manager.a@example.com")  # manages 営業部 (one member) and 第一課 below it
+    page = await client.get("/dashboard")
+    html = page.text
+    assert html.index('id="headline-title"') < html.index('id="employee-table"') < html.index('id="analysis"')
+    soup = BeautifulSoup(html, "html.parser")
+    departments = [row.select_one("td").get_text(strip=True) for row in soup.select("#analysis table.compact tbody tr")]
+    assert departments == ["営業部(直属)", "第一課"]  # not a bare 営業部 at 0 % beside its own subtree
+    assert soup.select_one("#analysis table.compact tfoot").get_text(" ", strip=True) == "合計 1 / 3 2"
+    assert "営業部(直属)" in soup.select_one("svg.chart-bar").get_text()  # the chart says it too
+
+    titles = set(await db.scalars(select(Quiz.title)))
+    tests = [cell.get_text() for cell in soup.select(".prompt-cell .item-test")]
+    assert tests and set(tests) <= titles and len(tests) == len(soup.select(".prompt-cell"))
+
+
+def test_a_scene_is_named_by_its_opening_words_without_markdown() -> None:
+    assert scene_excerpt("客が**大声で**店長を出せと言っています。") == "客が大声で店長を出せと言っています。"
+    long = "家電量販店。" + "お客様が" * 30
+    assert scene_excerpt(long) == long[:39] + "…" and len(scene_excerpt(long)) == 40
+    assert scene_excerpt("> 引用\n\n[リンク](https://example.com) の後") == "引用 リンク の後"
+    assert scene_excerpt(None) == scene_excerpt("") == ""
+
+
+def test_a_group_with_another_inside_its_subtree_counts_its_own_members_only() -> None:
+    def figures(department_id: int, path: str) -> DepartmentFigures:
+        return DepartmentFigures(department_id, f"d{department_id}", path, 1, 0, 0)
+
+    groups = [figures(1, "/1/"), figures(2, "/1/2/"), figures(3, "/1/3/"), figures(4, "/4/")]
+    assert own_members_only(groups) == {1}
+    assert own_members_only([figures(2, "/1/2/"), figures(3, "/1/3/")]) == set()
+    assert own_members_only([figures(1, "/1/"), figures(11, "/11/")]) == set()  # /11/ is not under /1/

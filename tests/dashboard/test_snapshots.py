@@ -134,12 +134,12 @@ async def test_the_figures_part_of_the_page_is_rendered_once_per_snapshot_and_vi
     first = await client.get("/dashboard")
     again = await client.get("/dashboard")
     assert first.status_code == again.status_code == 200
-    assert renders == ["figures"]  # the second view reused it
+    assert renders == ["headline", "analysis"]  # the second view reused them
     assert _figures_part(first.text) == _figures_part(again.text)
     assert "部署別の修了率" in _figures_part(first.text)
 
     overdue = await client.get("/dashboard", params={"status": "overdue"})  # another view: its own links
-    assert renders == ["figures", "figures"]
+    assert renders == ["headline", "analysis"] * 2
     assert "status=overdue" in _figures_part(overdue.text)
 
     # A new snapshot (the counters moved, the job computed it) is a new key: the page shows the new figures.
@@ -150,11 +150,12 @@ async def test_the_figures_part_of_the_page_is_rendered_once_per_snapshot_and_vi
     assert "最新の集計を作成中" in _figures_part(stale.text)
     await run_jobs(app)
     fresh = await client.get("/dashboard")
-    assert len(renders) == 4
+    assert len(renders) == 8  # both parts for each of four keys
     assert "最新の集計を作成中" not in _figures_part(fresh.text)
     assert _figures_part(fresh.text) != _figures_part(first.text)
 
 
 def _figures_part(html: str) -> str:
-    """From the headline to the employee table: the part the fragment cache holds."""
-    return html[html.index('aria-labelledby="headline-title"') : html.index('id="employee-table"')]
+    """What the fragment cache holds: the headline (above the employee table) and the analysis (below it)."""
+    headline = html[html.index('aria-labelledby="headline-title"') : html.index('id="employee-table"')]
+    return headline + html[html.index('id="analysis"') : html.index("</main>")]
