@@ -19,6 +19,8 @@ class Course(Base):
     )
     # How long a completion stays valid: certificates expire this many months after completion (NULL: never).
     valid_months: Mapped[int | None] = mapped_column(Integer)
+    # 読了 counts only after the lesson has been open this long (the page's heartbeat measures it); 0: no minimum.
+    min_reading_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class CourseVersion(Base):

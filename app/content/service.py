@@ -115,6 +115,34 @@ async def set_valid_months(session: AsyncSession, *, course_id: int, months: int
     return course
 
 
+MAX_READING_MINUTES = 60
+
+
+async def set_min_reading(session: AsyncSession, *, course_id: int, minutes: int, actor: User) -> Course:
+    """How long each lesson must have been open before 読了 counts (0: no minimum); applies from now on, readings
+    already recorded stay as they are."""
+    if not 0 <= minutes <= MAX_READING_MINUTES:
+        raise InvalidInput(f"最低閲覧時間は 0〜{MAX_READING_MINUTES} 分で指定してください(制限なしは 0)。")
+    course = await session.get(Course, course_id)
+    if course is None:
+        raise NotFound("コースが見つかりません。")
+    if course.min_reading_seconds == minutes * 60:
+        return course
+    course.min_reading_seconds = minutes * 60
+    await audit.record(
+        session,
+        actor=actor,
+        action="course.settings",
+        target_type="course",
+        target_id=course.id,
+        summary=f"{course.slug} の読了に必要な閲覧時間を "
+        + (f"{minutes}分以上" if minutes else "制限なし")
+        + " に変更",
+        details={"min_reading_seconds": minutes * 60},
+    )
+    return course
+
+
 async def course_row(session: AsyncSession, *, course_id: int) -> Course:
     """The course row itself, whatever its versions, or NotFound."""
     course = await session.get(Course, course_id)

@@ -39,7 +39,18 @@ async def mark_read(
 ) -> Response:
     course, version = current.course, current.version
     lesson = await lessons_service.get_lesson(db, version_id=version.id, slug=lesson_slug)
-    progress = await activity.read_lesson(db, user_id=user.id, course=course, version=version, lesson_slug=lesson.slug)
+    try:
+        progress = await activity.read_lesson(
+            db, user_id=user.id, course=course, version=version, lesson_slug=lesson.slug
+        )
+    except activity.ReadTooSoon as too_soon:  # the read card again, saying how long is left; nothing recorded
+        page = await lesson_view.lesson_page(db, user_id=user.id, course_slug=course.slug, lesson_slug=lesson.slug)
+        context = {"p": page.p, "lesson": page.lesson, "row": page.row, "read_refusal": str(too_soon)}
+        if is_htmx(request):
+            # 200: the card is the answer (a 4xx would also show as a failed load in the browser's console)
+            return render(request, "learner/lesson.html", context, block="read_state")
+        context.update(previous=page.previous, following=page.following, heartbeat=HEARTBEAT_SECONDS)
+        return render(request, "learner/lesson.html", context, status_code=422)
     if is_htmx(request):
         row = next((r for r in progress.lessons if r.lesson.slug == lesson.slug), None)
         return render(request, "learner/lesson.html", {"p": progress, "lesson": lesson, "row": row}, block="read_state")

@@ -3,11 +3,14 @@ counted (app.counters) and may move the learner's standing (standing.py)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.content.models import Course, CourseVersion
 from app.core.db import insert_or_update, utcnow
+from app.core.errors import InvalidInput
 from app.counters import service as counters
 from app.enrolments.cycles import cycle_started_at
 from app.progress import rules
@@ -15,6 +18,9 @@ from app.progress.models import CourseStatus, LessonProgress, LessonReading
 from app.progress.standing import CourseProgress, refresh, version_numbers
 
 MAX_SECONDS_PER_BEAT = 60
+# A beat counts only this long after the previous one (the page beats every 30 s): two open tabs, a replayed
+# request or a script posting beats in a loop cannot make an hour of reading out of a minute.
+BEAT_SLACK_SECONDS = 5
 
 
 def _one_lesson(user_id: int, course_id: int, lesson_slug: str) -> tuple[ColumnElement[bool], ...]:
@@ -123,10 +129,38 @@ async def mark_read(session: AsyncSession, *, user_id: int, course_id: int, less
         await session.flush()
 
 
+class ReadTooSoon(InvalidInput):
+    """読了 before the course's minimum reading time: nothing recorded; `remaining` seconds still to read."""
+
+    def __init__(self, remaining: int) -> None:
+        self.remaining = remaining
+        super().__init__(f"読了にするには、このレッスンをあと約{_duration(remaining)}開いて読んでください。")
+
+
+def _duration(seconds: int) -> str:
+    minutes, rest = divmod(max(seconds, 0), 60)
+    if not minutes:
+        return f"{rest}秒"
+    return f"{minutes}分" + (f"{rest}秒" if rest else "")
+
+
 async def read_lesson(
     session: AsyncSession, *, user_id: int, course: Course, version: CourseVersion, lesson_slug: str
 ) -> CourseProgress:
-    """読了にする: record the reading, then the learner's standing with it (completion, counters, certificate)."""
+    """読了にする: record the reading, then the learner's standing with it (completion, counters, certificate).
+    With a minimum reading time set for the course, a lesson open for less is refused (ReadTooSoon), and a
+    lesson already read stays read."""
+    if course.min_reading_seconds:
+        row = (
+            await session.execute(
+                select(LessonProgress.seconds_spent, LessonProgress.read_at).where(
+                    *_one_lesson(user_id, course.id, lesson_slug)
+                )
+            )
+        ).first()
+        spent, already_read = (row.seconds_spent, row.read_at is not None) if row else (0, False)
+        if not already_read and spent < course.min_reading_seconds:
+            raise ReadTooSoon(course.min_reading_seconds - spent)
     await mark_read(session, user_id=user_id, course_id=course.id, lesson_slug=lesson_slug, version_id=version.id)
     return await refresh(session, user_id=user_id, course=course, version=version)
 
@@ -134,10 +168,16 @@ async def read_lesson(
 async def add_reading_time(
     session: AsyncSession, *, user_id: int, course_id: int, lesson_slug: str, seconds: int
 ) -> None:
-    """Add time from the page's heartbeat, capped so a forged beat cannot add hours."""
+    """Add time from the page's heartbeat, capped so a forged beat cannot add hours, and only once the time it
+    claims has passed since the last beat that counted (the clock is the server's, not the page's)."""
     seconds = max(0, min(seconds, MAX_SECONDS_PER_BEAT))
+    now = utcnow()
+    due = now - timedelta(seconds=max(0, seconds - BEAT_SLACK_SECONDS))
     await session.execute(
         update(LessonProgress)
-        .where(*_one_lesson(user_id, course_id, lesson_slug))
-        .values(seconds_spent=LessonProgress.seconds_spent + seconds, last_opened_at=utcnow())
+        .where(
+            *_one_lesson(user_id, course_id, lesson_slug),
+            or_(LessonProgress.last_opened_at.is_(None), LessonProgress.last_opened_at <= due),
+        )
+        .values(seconds_spent=LessonProgress.seconds_spent + seconds, last_opened_at=now)
     )

@@ -31,6 +31,7 @@ class LessonRow:
 
     state: rules.Reading
     quiz: Quiz | None
+    seconds_spent: int = 0  # against the course's minimum reading time
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,10 @@ def _one_read() -> Select[Any]:
             course.c.id,
             course.c.slug,
             course.c.current_version_id,
+            course.c.min_reading_seconds,
             current.c.published_at,
             progress.c.last_opened_at,
+            progress.c.seconds_spent,
             progress.c.read_at,
             read_version.c.number.label("read_number"),
             enrolment.c.cycle_started_at,
@@ -106,12 +109,19 @@ async def lesson_page(session: AsyncSession, *, user_id: int, course_slug: str, 
     else:
         since = published.version.reread_since.get(lesson.slug)
         reading = None if lesson.is_appendix else rules.reading(read_at, read_number, since, cycle_start)
-    course_row = Course(id=found.id, slug=found.slug, current_version_id=found.current_version_id)
+    course_row = Course(
+        id=found.id,
+        slug=found.slug,
+        current_version_id=found.current_version_id,
+        min_reading_seconds=found.min_reading_seconds,
+    )
     previous, following = lessons_service.neighbours(list(published.lessons), lesson.slug)
     return LessonPage(
         p=CourseHeading(course_row, published.version),
         lesson=lesson,
-        row=None if reading is None else LessonRow(reading, published.quizzes.get(lesson.slug)),
+        row=None
+        if reading is None
+        else LessonRow(reading, published.quizzes.get(lesson.slug), found.seconds_spent or 0),
         previous=previous,
         following=following,
     )

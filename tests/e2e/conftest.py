@@ -34,10 +34,15 @@ def _require_chromium() -> None:
     pytest.skip(reason)
 
 
+# The served database, for a test that must let time pass (a reading time) without waiting for it.
+LIVE_DATABASE: dict[str, Path] = {}
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     _require_chromium()
     workdir = tmp_path_factory.mktemp("e2e")
+    LIVE_DATABASE["path"] = workdir / "e2e.sqlite3"
     env = {
         **os.environ,
         "LMS_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'e2e.sqlite3'}",

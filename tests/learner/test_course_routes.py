@@ -5,12 +5,22 @@ from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import User
+from app.audit.models import AuditEvent
+from app.auth.models import Role, User
 from app.content.models import Course
 from app.core.db import utcnow
 from app.progress.models import CourseCompletion, LessonProgress
+from tests.conftest import make_user, sign_in
 from tests.learner.test_quiz_routes import quiz_for
 from tests.quiz.helpers import answer_fields, page_text, start
+
+
+async def half_a_minute_later(db: AsyncSession, learner: User) -> None:
+    """The page's next heartbeat is due: move the last one that counted 30 seconds into the past."""
+    for row in await db.scalars(select(LessonProgress).where(LessonProgress.user_id == learner.id)):
+        if row.last_opened_at is not None:
+            row.last_opened_at -= timedelta(seconds=30)
+    await db.commit()
 
 
 def statuses(html: str) -> list[str]:
@@ -37,8 +47,9 @@ async def test_lesson_page_records_opening_reading_and_time(
     assert soup.select_one(".lesson-body img")["src"].endswith("/images/flow.svg")
     assert statuses((await learner_client.get("/courses/mini-course")).text)[0] == "学習中"
 
-    await learner_client.post("/courses/mini-course/lessons/basics/heartbeat")
-    await learner_client.post("/courses/mini-course/lessons/basics/heartbeat")
+    for _beat in range(2):  # the page beats every 30 seconds
+        await half_a_minute_later(db, learner)
+        await learner_client.post("/courses/mini-course/lessons/basics/heartbeat")
     read = await learner_client.post("/courses/mini-course/lessons/basics/read", headers={"HX-Request": "true"})
     assert "このレッスンは読了済みです。" in read.text
     row = await db.scalar(select(LessonProgress).where(LessonProgress.user_id == learner.id))
@@ -174,3 +185,80 @@ async def test_a_repeat_view_writes_nothing_and_a_new_training_cycle_counts_agai
     await db.refresh(status)
     await db.refresh(progress)
     assert progress.last_opened_at >= cycle_start and status.started_at is not None
+
+
+async def test_a_heartbeat_counts_only_once_its_time_has_passed(
+    learner_client: httpx.AsyncClient, db: AsyncSession, learner: User
+) -> None:
+    await learner_client.get("/courses/mini-course/lessons/basics")
+    beat = "/courses/mini-course/lessons/basics/heartbeat"
+    assert (await learner_client.post(beat)).status_code == 204  # at once after opening: nothing yet
+    row = await db.scalar(select(LessonProgress).where(LessonProgress.user_id == learner.id))
+    assert row is not None and row.seconds_spent == 0
+    await half_a_minute_later(db, learner)
+    for _ in range(10):  # a script, a replay or ten tabs: the server's clock decides
+        assert (await learner_client.post(beat)).status_code == 204
+    await db.refresh(row)
+    assert row.seconds_spent == 30
+    await half_a_minute_later(db, learner)
+    await learner_client.post(beat)
+    await db.refresh(row)
+    assert row.seconds_spent == 60
+
+
+async def test_a_minimum_reading_time_keeps_読了_from_counting_before_it_has_passed(
+    learner_client: httpx.AsyncClient, db: AsyncSession, learner: User, mini_course: Course
+) -> None:
+    await db.refresh(mini_course)
+    mini_course.min_reading_seconds = 60
+    await db.commit()
+    lesson = "/courses/mini-course/lessons/basics"
+    page = await learner_client.get(lesson)
+    assert "各レッスンのページを1分以上開いてから読了にできます(これまで: 0秒)" in page_text(page.text)
+
+    refused = await learner_client.post(f"{lesson}/read", headers={"HX-Request": "true"})
+    assert refused.status_code == 200  # the read card, with the reason
+    assert "あと約1分開いて読んでください" in refused.text and "読了にする" in refused.text  # the button stays
+    row = await db.scalar(select(LessonProgress).where(LessonProgress.user_id == learner.id))
+    assert row is not None and row.read_at is None
+
+    await half_a_minute_later(db, learner)
+    await learner_client.post(f"{lesson}/heartbeat")
+    plain = await learner_client.post(f"{lesson}/read")  # without htmx: the whole page, with the reason
+    assert plain.status_code == 422 and "あと約30秒開いて読んでください" in page_text(plain.text)
+    assert "<h1>基本</h1>" in plain.text
+    await db.refresh(row)
+    assert row.read_at is None
+
+    await half_a_minute_later(db, learner)
+    await learner_client.post(f"{lesson}/heartbeat")
+    read = await learner_client.post(f"{lesson}/read", headers={"HX-Request": "true"})
+    assert read.status_code == 200 and "このレッスンは読了済みです。" in read.text
+    await db.refresh(row)
+    assert row.read_at is not None and row.seconds_spent == 60
+
+
+async def test_the_admin_sets_the_minimum_reading_time_in_the_course_settings(
+    client: httpx.AsyncClient, db: AsyncSession, mini_course: Course
+) -> None:
+    admin = await make_user(db, "admin@example.com", Role.ADMIN, "管理者")
+    assert (await sign_in(client, admin.email)).status_code == 303
+    settings = f"/admin/content/courses/{mini_course.id}/settings"
+    saved = await client.post(settings, data={"valid_months": "12", "min_reading_minutes": "2"})
+    assert saved.status_code == 303
+    await db.refresh(mini_course)
+    assert mini_course.min_reading_seconds == 120 and mini_course.valid_months == 12
+    logged = await db.scalars(select(AuditEvent.summary).where(AuditEvent.action == "course.settings"))
+    assert "mini-course の読了に必要な閲覧時間を 2分以上 に変更" in list(logged)
+    page = await client.get(f"/admin/content/courses/{mini_course.id}")
+    assert BeautifulSoup(page.text, "html.parser").select_one("#min-reading")["value"] == "2"
+
+    for bad, message in (("abc", "分数(0〜60 の数字)"), ("61", "0〜60 分で指定してください")):
+        refused = await client.post(settings, data={"valid_months": "24", "min_reading_minutes": bad})
+        assert refused.status_code == 422 and message in page_text(refused.text)
+        await db.refresh(mini_course)
+        assert mini_course.min_reading_seconds == 120 and mini_course.valid_months == 12  # neither changed
+
+    assert (await client.post(settings, data={"valid_months": "12", "min_reading_minutes": ""})).status_code == 303
+    await db.refresh(mini_course)
+    assert mini_course.min_reading_seconds == 0
