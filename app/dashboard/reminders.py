@@ -5,15 +5,17 @@ the last committed chunk: everyone is reminded, and logged, exactly once."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
 from app.content import service as content_service
 from app.content.models import Course, CourseVersion
+from app.core.clock import JAPAN
 from app.core.templating import format_date
 from app.dashboard.models import Reminder
 from app.dashboard.roster import RosterFilter, Status, roster_query
@@ -40,17 +42,65 @@ def compose(*, name: str, course_title: str, due_at: datetime | None, link: str)
     return subject, body
 
 
-def _recipients(
+def start_of_day(now: datetime) -> datetime:
+    """Midnight in Japan on `now`'s day: one 督促 per person and course per calendar day people live in."""
+    local = now.astimezone(JAPAN)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+
+
+def _reminded_today(course: Course, now: datetime) -> Any:
+    return exists().where(
+        Reminder.user_id == User.id, Reminder.course_id == course.id, Reminder.created_at >= start_of_day(now)
+    )
+
+
+def _chosen(
     scope: Scope, course: Course, *, now: datetime, user_ids: list[int], all_overdue: bool, columns: Any
 ) -> Select:
-    """The employees to remind: in scope, not finished, with a company e-mail (staff who sign in by 社員番号 are
-    reminded by their manager), either every overdue one or those chosen."""
+    """Everyone the request names, in scope and not finished: every overdue one, or those chosen."""
     status = Status.OVERDUE if all_overdue else None
     statement = roster_query(scope, RosterFilter(course_id=course.id, status=status), now, *columns)
-    statement = statement.where(CourseStatus.completed_at.is_(None), User.email.is_not(None))
+    statement = statement.where(CourseStatus.completed_at.is_(None))
     if not all_overdue:
         statement = statement.where(User.id.in_(user_ids or [0]))
     return statement
+
+
+def _recipients(
+    scope: Scope, course: Course, *, now: datetime, user_ids: list[int], all_overdue: bool, columns: Any
+) -> Select:
+    """The employees to remind: those chosen who have a company e-mail (staff who sign in by 社員番号 are reminded
+    by their manager) and were not reminded of this course today already."""
+    statement = _chosen(scope, course, now=now, user_ids=user_ids, all_overdue=all_overdue, columns=columns)
+    return statement.where(User.email.is_not(None), ~_reminded_today(course, now))
+
+
+NO_EMAIL = "メールアドレスがありません(社員番号でサインインする人には、直接声をかけてください)"
+ALREADY_TODAY = "今日すでに督促しました(同じ人への督促は1日1回までです)"
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a 督促 request would do, shown before anything is sent: who gets a mail, who does not and why."""
+
+    recipients: list[str]  # names
+    skipped: list[tuple[str, str]]  # (name, reason)
+
+
+async def preview(
+    session: AsyncSession, *, scope: Scope, course: Course, now: datetime, user_ids: list[int], all_overdue: bool
+) -> Preview:
+    columns = [User.display_name, User.email, _reminded_today(course, now).label("today")]
+    statement = _chosen(scope, course, now=now, user_ids=user_ids, all_overdue=all_overdue, columns=columns)
+    recipients, skipped = [], []
+    for name, email, today in await session.execute(statement.order_by(User.display_name, User.id)):
+        if email is None:
+            skipped.append((name, NO_EMAIL))
+        elif today:
+            skipped.append((name, ALREADY_TODAY))
+        else:
+            recipients.append(name)
+    return Preview(recipients, skipped)
 
 
 async def request_reminders(

@@ -87,6 +87,33 @@ async def attempt(request: Request, attempt_id: int, db: SessionDep, user: Curre
     return render(request, "dashboard/attempt.html", context)
 
 
+@router.post("/remind/confirm")
+async def confirm_reminders(
+    request: Request,
+    db: SessionDep,
+    user: CurrentUser,
+    scope: ScopeDep,
+    course: Annotated[str, Form(max_length=63)],
+    user_ids: Annotated[list[int], Form()] = [],  # noqa: B006 - FastAPI copies form defaults
+    all_overdue: Annotated[bool, Form()] = False,
+    back: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Before a 督促 is sent: how many people get a mail, and who does not, and why. Nothing is sent here."""
+    _courses, chosen, version = await pages.choose_course(db, slug=course)
+    found = await reminders.preview(
+        db, scope=scope, course=chosen, now=utcnow(), user_ids=user_ids, all_overdue=all_overdue
+    )
+    context = {
+        "course": chosen,
+        "version": version,
+        "preview": found,
+        "user_ids": sorted(set(user_ids)),
+        "all_overdue": all_overdue,
+        "back": back if back.startswith("/dashboard") else f"/dashboard?course={chosen.slug}",
+    }
+    return render(request, "dashboard/remind_confirm.html", context)
+
+
 @router.post("/remind")
 async def remind(
     request: Request,

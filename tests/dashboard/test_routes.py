@@ -3,15 +3,19 @@
 import csv
 import io
 import re
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 from bs4 import BeautifulSoup
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.dashboard import reminders
 from app.dashboard.analysis import scene_excerpt
+from app.dashboard.models import Reminder
 from app.dashboard.service import DepartmentFigures, own_members_only
+from app.jobs.models import Job
 from app.quiz.models import Attempt, Quiz
 from tests.conftest import run_jobs, sign_in
 from tests.org_fixture import Org
@@ -276,3 +280,45 @@ def test_a_group_with_another_inside_its_subtree_counts_its_own_members_only() -
     assert own_members_only(groups) == {1}
     assert own_members_only([figures(2, "/1/2/"), figures(3, "/1/3/")]) == set()
     assert own_members_only([figures(1, "/1/"), figures(11, "/11/")]) == set()  # /11/ is not under /1/
+
+
+async def test_a_reminder_is_confirmed_with_its_count_skips_are_named_and_once_a_day_is_the_limit(
+    app, client: httpx.AsyncClient, db: AsyncSession, org: Org
+) -> None:
+    org.users["e3"].email = None  # a store employee who signs in by 社員番号
+    org.users["e3"].employee_number = "E0003"
+    await db.commit()
+    await sign_in(client, "manager.a@example.com")
+    asked = {"course": org.course.slug, "all_overdue": "true", "back": "/dashboard?status=overdue"}
+    confirm = await client.post("/dashboard/remind/confirm", data=asked)
+    assert confirm.status_code == 200
+    soup = BeautifulSoup(confirm.text, "html.parser")
+    assert soup.select_one("#to-send").get_text() == "1人に督促メールを送ります"
+    assert [li.get_text() for li in soup.select(".name-list li")] == ["社員1"]
+    skipped = [[td.get_text() for td in tr.select("td")] for tr in soup.select("section:has(#skipped) tbody tr")]
+    assert skipped == [["社員3", reminders.NO_EMAIL]]
+    form = soup.select_one("form[action='/dashboard/remind']")
+    assert {i["name"]: i["value"] for i in form.select("input[type=hidden]")} == asked
+    assert form.select_one("button").get_text() == "1人に送る"
+    assert await db.scalar(select(func.count(Reminder.id))) == 0  # nothing sent by asking
+    assert await db.scalar(select(func.count(Job.id)).where(Job.kind == "reminders.send")) == 0
+
+    sent = await client.post("/dashboard/remind", data=asked)
+    assert sent.status_code == 303
+    await run_jobs(app)
+    assert await db.scalar(select(func.count(Reminder.id))) == 1
+
+    again = BeautifulSoup((await client.post("/dashboard/remind/confirm", data=asked)).text, "html.parser")
+    assert again.select_one("#to-send").get_text() == "督促メールを送れる人はいません"
+    reasons = {tr.select("td")[0].get_text(): tr.select("td")[1].get_text() for tr in again.select("tbody tr")}
+    assert reasons == {"社員1": reminders.ALREADY_TODAY, "社員3": reminders.NO_EMAIL}
+    assert again.select_one("form[action='/dashboard/remind'] button") is None
+    # a second request anyway (another tab, a retry): the job reminds nobody twice on the same day
+    await client.post("/dashboard/remind", data=asked)
+    await run_jobs(app)
+    assert await db.scalar(select(func.count(Reminder.id))) == 1
+
+
+def test_a_day_of_reminders_starts_at_midnight_in_japan() -> None:
+    assert reminders.start_of_day(datetime(2026, 12, 4, 16, 30, tzinfo=UTC)) == datetime(2026, 12, 4, 15, 0, tzinfo=UTC)
+    assert reminders.start_of_day(datetime(2026, 12, 4, 14, 59, tzinfo=UTC)) == datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
