@@ -51,6 +51,7 @@ RULES = {
     ("GET", "/dashboard/employees/{user_id}"): MANAGER,
     ("GET", "/dashboard/export.csv"): MANAGER,
     ("POST", "/dashboard/remind"): MANAGER,
+    ("POST", "/dashboard/remind/confirm"): MANAGER,
     ("GET", "/jobs/{job_id}"): SIGNED_IN,  # the starter's (or an admin's) own job: 404 for anyone else
     ("GET", "/jobs/{job_id}/file"): SIGNED_IN,
     ("GET", "/manage/assignments"): MANAGER,
