@@ -99,9 +99,7 @@ async def set_valid_months(session: AsyncSession, *, course_id: int, months: int
     """How long a completion of the course stays valid; applies to certificates issued from now on."""
     if months is not None and not 1 <= months <= 120:
         raise InvalidInput("有効期間は 1〜120 か月で指定してください(期限なしは空欄)。")
-    course = await session.get(Course, course_id)
-    if course is None:
-        raise NotFound("コースが見つかりません。")
+    course = await course_row(session, course_id=course_id)
     course.valid_months = months
     await audit.record(
         session,
@@ -123,9 +121,7 @@ async def set_min_reading(session: AsyncSession, *, course_id: int, minutes: int
     already recorded stay as they are."""
     if not 0 <= minutes <= MAX_READING_MINUTES:
         raise InvalidInput(f"最低閲覧時間は 0〜{MAX_READING_MINUTES} 分で指定してください(制限なしは 0)。")
-    course = await session.get(Course, course_id)
-    if course is None:
-        raise NotFound("コースが見つかりません。")
+    course = await course_row(session, course_id=course_id)
     if course.min_reading_seconds == minutes * 60:
         return course
     course.min_reading_seconds = minutes * 60

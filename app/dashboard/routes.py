@@ -87,6 +87,11 @@ async def attempt(request: Request, attempt_id: int, db: SessionDep, user: Curre
     return render(request, "dashboard/attempt.html", context)
 
 
+def _back_to_dashboard(back: str, course_slug: str) -> str:
+    """Where a 督促 page leads back to: the dashboard view it came from, never another site or page."""
+    return back if back.startswith("/dashboard") else f"/dashboard?course={course_slug}"
+
+
 @router.post("/remind/confirm")
 async def confirm_reminders(
     request: Request,
@@ -109,7 +114,7 @@ async def confirm_reminders(
         "preview": found,
         "user_ids": sorted(set(user_ids)),
         "all_overdue": all_overdue,
-        "back": back if back.startswith("/dashboard") else f"/dashboard?course={chosen.slug}",
+        "back": _back_to_dashboard(back, chosen.slug),
     }
     return render(request, "dashboard/remind_confirm.html", context)
 
@@ -132,7 +137,7 @@ async def remind(
     job_id = await reminders.request_reminders(
         db, sender=user, course=chosen, version=version, now=utcnow(), user_ids=user_ids, all_overdue=all_overdue
     )
-    target = back if back.startswith("/dashboard") else f"/dashboard?course={chosen.slug}"
+    target = _back_to_dashboard(back, chosen.slug)
     separator = "&" if "?" in target else "?"
     return RedirectResponse(f"{target}{separator}job={job_id}", status_code=303)
 

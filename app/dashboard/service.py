@@ -154,8 +154,11 @@ def own_members_only(groups: list[DepartmentFigures]) -> set[int]:
     """The groups that count a department's own members only: those with another group inside their subtree
     (`roll_up` gives each subtree below to its own group). Shown as 「(直属)」, so that a parent's 0 % is not
     read as its whole subtree's."""
-    paths = [group.path for group in groups]
-    return {g.department_id for g in groups if any(p != g.path and p.startswith(g.path) for p in paths)}
+    ancestors = set()
+    for group in groups:  # "/1/2/3/" has the ancestors "/1/" and "/1/2/"
+        ids = group.path.strip("/").split("/")
+        ancestors.update("/" + "/".join(ids[:length]) + "/" for length in range(1, len(ids)))
+    return {group.department_id for group in groups if group.path in ancestors}
 
 
 def chart_groups(departments: list[Department], root_path: str | None) -> list[Department]:
